@@ -1,0 +1,32 @@
+/// Row-wise softmax, used where a full row of scores is materialised (sampling, tests); attention and the
+/// loss fuse their own softmax so they never write the probabilities out.
+public enum Softmax {
+    /// In place. Subtracting the row maximum first keeps exp from overflowing on large logits; a row whose
+    /// entries are all -infinity is left as NaN, as there is no distribution to return.
+    public static func rows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int, pool: ThreadPool = .shared) {
+        let p = VectorMath.pool(pool, work: rows * cols)
+        p.parallelRanges(rows, minimum: Swift.max(1, 4096 / Swift.max(1, cols))) { range in
+            for r in range { row(x + r * cols, count: cols) }
+        }
+    }
+
+    @inline(__always)
+    static func row(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        let m = SIMD16<Float>(repeating: VectorMath.max(x, count: count))
+        var sum = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= count {
+            let e = VectorMath.exp(VectorMath.load(x + i) - m)
+            VectorMath.store(e, x + i)
+            sum += e
+            i += 16
+        }
+        if i < count {
+            let e = VectorMath.exp(VectorMath.load(x + i, count: count - i, fill: -.infinity) - m)
+            VectorMath.store(e, x + i, count: count - i)
+            sum += e
+        }
+        let inverse = 1 / sum.sum()
+        for j in 0..<count { x[j] *= inverse }
+    }
+}

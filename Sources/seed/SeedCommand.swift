@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct SeedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seed",
+        abstract: "Build small language models with the help of a bigger one.",
+        subcommands: [DataCommand.self, TrainCommand.self, GenerateCommand.self, BenchCommand.self, DemoCommand.self]
+    )
+}

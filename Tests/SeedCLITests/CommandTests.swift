@@ -1,0 +1,161 @@
+import Foundation
+import XCTest
+
+/// End-to-end tests of the `seed` executable on tiny data.
+final class CommandTests: XCTestCase {
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    static var seedBinary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("seed")
+    }
+
+    var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("seed-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: Self.seedBinary.path), "seed binary not at \(Self.seedBinary.path)")
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+    func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
+
+    func launch(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = Self.seedBinary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    @discardableResult
+    func seed(_ arguments: String...) throws -> Result {
+        let (process, out, err) = try launch(arguments)
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func assertOneLineError(_ r: Result, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(r.status, 0, file: file, line: line)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "stderr: \(r.stderr)", file: file, line: line)
+        XCTAssertTrue(r.stderr.hasPrefix("error: ") || r.stderr.hasPrefix("Error: "), r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(text), "expected '\(text)' in: \(r.stderr)", file: file, line: line)
+    }
+
+    /// A small corpus of two files with enough text for a few hundred windows.
+    func makeCorpus() throws -> String {
+        let folder = scratch.appendingPathComponent("texts")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let lines = (0..<400).map { "Line \($0): to be, or not to be, that is the question \($0 % 7).\n" }
+        try lines[0..<200].joined().write(to: folder.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
+        try lines[200...].joined().write(to: folder.appendingPathComponent("b.txt"), atomically: true, encoding: .utf8)
+        return folder.path
+    }
+
+    let tinyModel = ["--layers", "1", "--heads", "2", "--dim", "16", "--context", "16", "--batch", "4", "--eval-batches", "2"]
+
+    func tokenizeCorpus() throws -> String {
+        let r = try seed("data", "tokenize", "--tokenizer", "bytes", "--input", try makeCorpus(), "--out", path("data"),
+                         "--val-fraction", "0.1")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return path("data")
+    }
+
+    func train(_ out: String, data: String, _ extra: [String]) throws -> Result {
+        let (process, outPipe, errPipe) = try launch(["train", "--data", data, "--out", out] + tinyModel + extra)
+        let stdout = outPipe.fileHandleForReading.readDataToEndOfFile()
+        let stderr = errPipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func logLines(_ run: String) throws -> [[String: Any]] {
+        let text = try String(contentsOfFile: run + "/log.jsonl", encoding: .utf8)
+        return try text.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    }
+
+    func testTokenizeTrainAndGenerate() throws {
+        let data = try tokenizeCorpus()
+        for name in ["train.bin", "val.bin"] { XCTAssertTrue(FileManager.default.fileExists(atPath: data + "/" + name)) }
+        let run = path("run")
+        let r = try train(run, data: data, ["--steps", "30", "--eval-every", "10", "--save-every", "10"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let log = try logLines(run)
+        XCTAssertEqual(log.last?["step"] as? Int, 30)
+        for key in ["step", "loss", "lr", "tokens_per_s", "elapsed_s"] { XCTAssertNotNil(log.last?[key], key) }
+        XCTAssertEqual(log.filter { $0["val_loss"] != nil }.count, 3)
+        let first = log.first!["loss"] as! Double, last = log.last!["loss"] as! Double
+        XCTAssertLessThan(last, first, "the loss should fall")
+        for name in ["config.json", "model.safetensors", "generation_config.json", "training.yaml", "state/trainer.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/" + name), name)
+        }
+        let g1 = try seed("generate", "--model", run, "--prompt", "Line 1", "--max-tokens", "20", "--seed", "3")
+        let g2 = try seed("generate", "--model", run, "--prompt", "Line 1", "--max-tokens", "20", "--seed", "3")
+        XCTAssertEqual(g1.status, 0, g1.stderr)
+        XCTAssertTrue(g1.stdout.hasPrefix("Line 1"))
+        XCTAssertEqual(g1.stdout, g2.stdout)
+        XCTAssertEqual(g1.stdout.utf8.count, "Line 1".utf8.count + 20 + 1)
+    }
+
+    func testKillNineThenResumeContinuesTheSameLossCurve() throws {
+        let data = try tokenizeCorpus()
+        let steps = ["--steps", "400", "--save-every", "5", "--eval-every", "50"]
+        let reference = path("reference")
+        XCTAssertEqual(try train(reference, data: data, steps).status, 0)
+
+        let run = path("killed")
+        let (process, _, _) = try launch(["train", "--data", data, "--out", run] + tinyModel + steps)
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: run + "/state/trainer.json") && Date() < deadline { usleep(2000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/state/trainer.json"))) as! [String: Any]
+        XCTAssertLessThan(saved["step"] as! Int, 400, "the kill should land mid-run")
+
+        let resumed = try seed("train", "--data", data, "--out", run, "--resume")
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let a = try logLines(reference), b = try logLines(run)
+        XCTAssertEqual(a.map { $0["step"] as! Int }, b.map { $0["step"] as! Int })
+        XCTAssertEqual(a.map { $0["loss"] as! Double }, b.map { $0["loss"] as! Double })
+        XCTAssertEqual(a.compactMap { $0["val_loss"] as? Double }, b.compactMap { $0["val_loss"] as? Double })
+        let weightsA = try Data(contentsOf: URL(fileURLWithPath: reference + "/model.safetensors"))
+        let weightsB = try Data(contentsOf: URL(fileURLWithPath: run + "/model.safetensors"))
+        XCTAssertEqual(weightsA, weightsB)
+    }
+
+    func testBadInputGetsOneLineAndOverwritesNothing() throws {
+        assertOneLineError(try seed("data", "tokenize", "--tokenizer", "bytes", "--input", path("nope.txt"), "--out", path("d")),
+                           containing: "nope.txt")
+        let data = try tokenizeCorpus()
+        // A run that exists is not overwritten.
+        let run = path("run")
+        XCTAssertEqual(try train(run, data: data, ["--steps", "2"]).status, 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: run + "/model.safetensors"))
+        assertOneLineError(try train(run, data: data, ["--steps", "2"]), containing: "--resume")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run + "/model.safetensors")), before)
+        // A shard of the wrong format.
+        let bad = path("bad")
+        try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
+        try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: bad + "/train.bin"))
+        assertOneLineError(try train(path("run2"), data: bad, []), containing: "train.bin")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("run2")))
+        // A config with an unknown key.
+        try "layers: 2\nlearning_rate: 0.1\n".write(toFile: path("c.yaml"), atomically: true, encoding: .utf8)
+        assertOneLineError(try train(path("run3"), data: data, ["--config", path("c.yaml")]), containing: "learning_rate")
+        // A model folder that is not one.
+        assertOneLineError(try seed("generate", "--model", path("texts"), "--prompt", "x"), containing: "config.json")
+        // Bad argument values.
+        assertOneLineError(try train(path("run4"), data: data, ["--steps", "0"]), containing: "--steps")
+        assertOneLineError(try train(path("run5"), data: data, ["--heads", "3"]), containing: "head")
+        XCTAssertEqual(try seed("train", "--bogus").status, 64)
+    }
+}
