@@ -59,7 +59,10 @@ enum VectorMath {
         p = SIMD16(repeating: 1).addingProduct(p, r)
         let bits = unsafeBitCast(t, to: SIMD16<UInt32>.self)
         let scale = unsafeBitCast((bits &- (0x4B40_0000 - 127)) &<< 23, to: SIMD16<Float>.self)
-        return (p * scale).replacing(with: 0, where: x .< SIMD16(repeating: lowest))
+        // Zero the lanes below `lowest` with integer ops: a SIMD comparison would build its mask lane by lane.
+        // (lowest − x) has its sign bit clear exactly there, so shifting it across the lane gives the mask.
+        let keep = unsafeBitCast(SIMD16(repeating: lowest) - x, to: SIMD16<Int32>.self) &>> 31
+        return unsafeBitCast(unsafeBitCast(p * scale, to: SIMD16<Int32>.self) & keep, to: SIMD16<Float>.self)
     }
 
     /// max over `count` floats; -infinity for an empty range.

@@ -53,7 +53,7 @@ public enum Attention {
                     runningMax[i] = newMax
                     let a = acc + i * dim
                     if rescale != 1 { for d in 0..<dim { a[d] *= rescale } }
-                    for j in 0..<valid { VectorMath.axpy(scores[j], vHead + (ks + j) * kvStride, a, count: dim) }
+                    accumulate(scores, vHead + ks * kvStride, stride: kvStride, count: valid, dim: dim, into: a)
                 }
                 ks += keyBlock
             }
@@ -166,6 +166,38 @@ public enum Attention {
         }
         while j < count {
             scores[j] = scale * VectorMath.dot(q, keys + j * stride, count: dim)
+            j += 1
+        }
+    }
+
+    /// acc += Σ_j weights[j] · row_j over `count` rows `stride` apart. Four rows per pass over `acc` cut
+    /// the loads and stores of the accumulator, which otherwise bound this loop.
+    @inline(__always)
+    static func accumulate(_ weights: UnsafePointer<Float>, _ rows: UnsafePointer<Float>, stride: Int, count: Int, dim: Int,
+                           into acc: UnsafeMutablePointer<Float>) {
+        var j = 0
+        while j + 4 <= count {
+            let r0 = rows + j * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride
+            let w0 = SIMD16<Float>(repeating: weights[j]), w1 = SIMD16<Float>(repeating: weights[j + 1])
+            let w2 = SIMD16<Float>(repeating: weights[j + 2]), w3 = SIMD16<Float>(repeating: weights[j + 3])
+            var d = 0
+            while d + 16 <= dim {
+                var a = VectorMath.load(acc + d)
+                a = a.addingProduct(w0, VectorMath.load(r0 + d))
+                a = a.addingProduct(w1, VectorMath.load(r1 + d))
+                a = a.addingProduct(w2, VectorMath.load(r2 + d))
+                a = a.addingProduct(w3, VectorMath.load(r3 + d))
+                VectorMath.store(a, acc + d)
+                d += 16
+            }
+            while d < dim {
+                acc[d] += weights[j] * r0[d] + weights[j + 1] * r1[d] + weights[j + 2] * r2[d] + weights[j + 3] * r3[d]
+                d += 1
+            }
+            j += 4
+        }
+        while j < count {
+            VectorMath.axpy(weights[j], rows + j * stride, acc, count: dim)
             j += 1
         }
     }

@@ -2,7 +2,7 @@
 /// loss fuse their own softmax so they never write the probabilities out.
 public enum Softmax {
     /// In place. Subtracting the row maximum first keeps exp from overflowing on large logits; a row whose
-    /// entries are all -infinity is left as NaN, as there is no distribution to return.
+    /// entries are all -infinity has no distribution and its result is unspecified.
     public static func rows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int, pool: ThreadPool = .shared) {
         let p = VectorMath.pool(pool, work: rows * cols)
         p.parallelRanges(rows, minimum: Swift.max(1, 4096 / Swift.max(1, cols))) { range in
