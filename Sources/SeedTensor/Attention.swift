@@ -7,6 +7,12 @@ import Foundation
 /// O(T²) per head, and the same code serves training (queryLen == keyLen) and KV-cache decoding
 /// (queryLen 1, keys from the cache). Key tiles always start at key 0, so a query gets the same bits
 /// whether it is computed in a full pass or alone in decoding.
+///
+/// Keys (and, in backward, values) are first transposed into `[headDim × 64]` tiles: a query's 64 scores
+/// are then `Σ_d q[d] · tile[d, 0..<64]`, vertical FMAs into four 16-lane accumulators with no horizontal
+/// sums, which is what makes head dims of 32–64 run near the FMA peak. Probabilities and score gradients
+/// of a query block are kept transposed (key-major) so that dK and dV accumulate over queries with
+/// contiguous weights.
 public enum Attention {
     static let queryBlock = 32
     static let keyBlock = 64
@@ -32,20 +38,23 @@ public enum Attention {
             let t0 = block * queryBlock, rows = Swift.min(queryBlock, queryLen - t0)
             let kHead = k + b * kvCapacity * kvStride + (h / group) * dim
             let vHead = v + b * kvCapacity * kvStride + (h / group) * dim
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: keyBlock + rows * (dim + 2))
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: keyBlock * (dim + 1) + rows * (dim + 2))
             defer { scratch.deallocate() }
-            let scores = scratch, acc = scratch + keyBlock, runningMax = acc + rows * dim, runningSum = runningMax + rows
+            let tile = scratch, scores = tile + dim * keyBlock, acc = scores + keyBlock
+            let runningMax = acc + rows * dim, runningSum = runningMax + rows
             acc.initialize(repeating: 0, count: rows * dim)
             runningMax.initialize(repeating: -.infinity, count: rows)
             runningSum.initialize(repeating: 0, count: rows)
             let lastKey = offset + t0 + rows - 1
             var ks = 0
             while ks <= lastKey {
+                let keys = Swift.min(keyBlock, lastKey + 1 - ks)
+                transpose(kHead + ks * kvStride, stride: kvStride, rows: keys, dim: dim, into: tile)
                 for i in 0..<rows {
-                    let valid = Swift.min(keyBlock, offset + t0 + i + 1 - ks)
+                    let valid = Swift.min(keys, offset + t0 + i + 1 - ks)
                     if valid <= 0 { continue }
                     let qi = q + (b * queryLen + t0 + i) * qStride + h * dim
-                    dots(qi, kHead + ks * kvStride, stride: kvStride, count: valid, dim: dim, scale: scale, into: scores)
+                    scoreRow(qi, tile: tile, dim: dim, keys: valid, scale: scale, into: scores)
                     let newMax = Swift.max(runningMax[i], VectorMath.max(scores, count: valid))
                     let rescale = Foundation.exp(runningMax[i] - newMax)
                     let rowSum = exponentiate(scores, count: valid, minus: newMax)
@@ -82,46 +91,66 @@ public enum Attention {
                                 pool: ThreadPool = .shared) {
         if batch <= 0 || seqLen <= 0 || kvHeads <= 0 { return }
         let dim = headDim, group = qHeads / kvHeads
+        let keyBlocks = (seqLen + keyBlock - 1) / keyBlock
         let p = VectorMath.pool(pool, work: batch * qHeads * seqLen * Swift.min(seqLen, 2 * keyBlock) * dim / 4)
         p.parallelFor(batch * kvHeads) { task in
             let b = task / kvHeads, hk = task % kvHeads
             let kHead = k + b * seqLen * kvStride + hk * dim, vHead = v + b * seqLen * kvStride + hk * dim
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * seqLen * dim + 3 * keyBlock + (dim + 1) * queryBlock)
+            let tileSize = dim * keyBlock, blockTile = keyBlock * queryBlock
+            let scratch = UnsafeMutablePointer<Float>.allocate(
+                capacity: 2 * keyBlocks * tileSize + 2 * seqLen * dim + 2 * blockTile + 3 * keyBlock + (dim + 1) * queryBlock)
             defer { scratch.deallocate() }
-            let dKAcc = scratch, dVAcc = dKAcc + seqLen * dim
-            let probs = dVAcc + seqLen * dim, dProbs = probs + keyBlock, dScores = dProbs + keyBlock
+            let kTiles = scratch, vTiles = kTiles + keyBlocks * tileSize
+            let dKAcc = vTiles + keyBlocks * tileSize, dVAcc = dKAcc + seqLen * dim
+            let probsT = dVAcc + seqLen * dim, dScoresT = probsT + blockTile
+            let probs = dScoresT + blockTile, dProbs = probs + keyBlock, dScores = dProbs + keyBlock
             let dQAcc = dScores + keyBlock, delta = dQAcc + queryBlock * dim
             dKAcc.initialize(repeating: 0, count: 2 * seqLen * dim)
+            for kb in 0..<keyBlocks {
+                let keys = Swift.min(keyBlock, seqLen - kb * keyBlock)
+                transpose(kHead + kb * keyBlock * kvStride, stride: kvStride, rows: keys, dim: dim, into: kTiles + kb * tileSize)
+                transpose(vHead + kb * keyBlock * kvStride, stride: kvStride, rows: keys, dim: dim, into: vTiles + kb * tileSize)
+            }
             for h in (hk * group)..<((hk + 1) * group) {
                 var t0 = 0
                 while t0 < seqLen {
                     let rows = Swift.min(queryBlock, seqLen - t0)
+                    let qBlock = q + (b * seqLen + t0) * qStride + h * dim
+                    let dOBlock = dOut + (b * seqLen + t0) * outStride + h * dim
                     dQAcc.initialize(repeating: 0, count: rows * dim)
                     for i in 0..<rows {
                         let t = b * seqLen + t0 + i
                         delta[i] = VectorMath.dot(dOut + t * outStride + h * dim, out + t * outStride + h * dim, count: dim)
                     }
-                    var ks = 0
-                    while ks < t0 + rows {
+                    var kb = 0
+                    while kb * keyBlock < t0 + rows {
+                        let ks = kb * keyBlock
+                        let keys = Swift.min(keyBlock, t0 + rows - ks)
                         for i in 0..<rows {
-                            let valid = Swift.min(keyBlock, t0 + i + 1 - ks)
-                            if valid <= 0 { continue }
-                            let t = b * seqLen + t0 + i
-                            let qi = q + t * qStride + h * dim, dOi = dOut + t * outStride + h * dim
-                            dots(qi, kHead + ks * kvStride, stride: kvStride, count: valid, dim: dim, scale: scale, into: probs)
-                            _ = exponentiate(probs, count: valid, minus: lse[(b * qHeads + h) * seqLen + t0 + i])
-                            dots(dOi, vHead + ks * kvStride, stride: kvStride, count: valid, dim: dim, scale: 1, into: dProbs)
-                            let d = delta[i]
-                            for j in 0..<valid { dScores[j] = scale * probs[j] * (dProbs[j] - d) }
-                            let dQi = dQAcc + i * dim
+                            let valid = Swift.max(0, Swift.min(keys, t0 + i + 1 - ks))
+                            if valid > 0 {
+                                let qi = qBlock + i * qStride, dOi = dOBlock + i * outStride
+                                scoreRow(qi, tile: kTiles + kb * tileSize, dim: dim, keys: valid, scale: scale, into: probs)
+                                _ = exponentiate(probs, count: valid, minus: lse[(b * qHeads + h) * seqLen + t0 + i])
+                                scoreRow(dOi, tile: vTiles + kb * tileSize, dim: dim, keys: valid, scale: 1, into: dProbs)
+                                let d = delta[i]
+                                for j in 0..<valid { dScores[j] = scale * probs[j] * (dProbs[j] - d) }
+                                accumulate(dScores, kHead + ks * kvStride, stride: kvStride, count: valid, dim: dim, into: dQAcc + i * dim)
+                            }
                             for j in 0..<valid {
-                                let key = ks + j
-                                VectorMath.axpy(dScores[j], kHead + key * kvStride, dQi, count: dim)
-                                VectorMath.axpy(dScores[j], qi, dKAcc + key * dim, count: dim)
-                                VectorMath.axpy(probs[j], dOi, dVAcc + key * dim, count: dim)
+                                probsT[j * queryBlock + i] = probs[j]
+                                dScoresT[j * queryBlock + i] = dScores[j]
+                            }
+                            for j in valid..<keys {
+                                probsT[j * queryBlock + i] = 0
+                                dScoresT[j * queryBlock + i] = 0
                             }
                         }
-                        ks += keyBlock
+                        for j in 0..<keys {
+                            accumulate(dScoresT + j * queryBlock, qBlock, stride: qStride, count: rows, dim: dim, into: dKAcc + (ks + j) * dim)
+                            accumulate(probsT + j * queryBlock, dOBlock, stride: outStride, count: rows, dim: dim, into: dVAcc + (ks + j) * dim)
+                        }
+                        kb += 1
                     }
                     for i in 0..<rows {
                         (dQ + (b * seqLen + t0 + i) * qStride + h * dim).update(from: dQAcc + i * dim, count: dim)
@@ -137,68 +166,89 @@ public enum Attention {
         }
     }
 
-    /// scores[j] = scale · (q · key_j) for `count` keys `stride` floats apart. Four keys at a time share
-    /// the query loads and give the FMA units four independent chains; every key is summed in the same
-    /// order (lanes, then the scalar tail) whichever path it takes.
-    @inline(__always)
-    static func dots(_ q: UnsafePointer<Float>, _ keys: UnsafePointer<Float>, stride: Int, count: Int, dim: Int,
-                     scale: Float, into scores: UnsafeMutablePointer<Float>) {
-        var j = 0
-        while j + 4 <= count {
-            let k0 = keys + j * stride, k1 = k0 + stride, k2 = k1 + stride, k3 = k2 + stride
-            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-            var d = 0
-            while d + 16 <= dim {
-                let x = VectorMath.load(q + d)
-                a0 = a0.addingProduct(x, VectorMath.load(k0 + d))
-                a1 = a1.addingProduct(x, VectorMath.load(k1 + d))
-                a2 = a2.addingProduct(x, VectorMath.load(k2 + d))
-                a3 = a3.addingProduct(x, VectorMath.load(k3 + d))
-                d += 16
+    /// tile[d·64 + j] = rows[j·stride + d] for `rows` ≤ 64 rows; columns past `rows` are zeroed.
+    /// Written d-outer so that stores are contiguous: j-outer compiles to AVX-512 scatters, which cost
+    /// more here than all the arithmetic of the tile.
+    static func transpose(_ source: UnsafePointer<Float>, stride: Int, rows: Int, dim: Int, into tile: UnsafeMutablePointer<Float>) {
+        for d in 0..<dim {
+            let column = tile + d * keyBlock
+            var j = 0
+            while j + 4 <= rows {
+                let r = source + j * stride + d
+                column[j] = r[0]; column[j + 1] = r[stride]; column[j + 2] = r[2 * stride]; column[j + 3] = r[3 * stride]
+                j += 4
             }
-            var s0 = a0.sum(), s1 = a1.sum(), s2 = a2.sum(), s3 = a3.sum()
-            while d < dim {
-                s0 += q[d] * k0[d]; s1 += q[d] * k1[d]; s2 += q[d] * k2[d]; s3 += q[d] * k3[d]
-                d += 1
-            }
-            scores[j] = scale * s0; scores[j + 1] = scale * s1; scores[j + 2] = scale * s2; scores[j + 3] = scale * s3
-            j += 4
-        }
-        while j < count {
-            scores[j] = scale * VectorMath.dot(q, keys + j * stride, count: dim)
-            j += 1
+            while j < rows { column[j] = source[j * stride + d]; j += 1 }
+            if rows < keyBlock { (column + rows).update(repeating: 0, count: keyBlock - rows) }
         }
     }
 
-    /// acc += Σ_j weights[j] · row_j over `count` rows `stride` apart. Four rows per pass over `acc` cut
-    /// the loads and stores of the accumulator, which otherwise bound this loop.
+    /// scores[j] = scale · Σ_d x[d] · tile[d, j] for j < `keys` (≤ 64), in 16-key chunks. Even and odd d
+    /// go to separate accumulators so that two chunks keep four FMA chains in flight; every key sums in the
+    /// same order whatever `keys` is, so a query gets the same bits in a full pass and in decoding.
+    @inline(__always)
+    static func scoreRow(_ x: UnsafePointer<Float>, tile: UnsafePointer<Float>, dim: Int, keys: Int, scale: Float,
+                         into scores: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD16<Float>
+        let chunks = (keys + 15) / 16
+        let pairs = dim / 2
+        var c = 0
+        while c < chunks {
+            let column = tile + c * 16
+            var e0 = V(), e1 = V(), o0 = V(), o1 = V()
+            for p in 0..<pairs {
+                let d = 2 * p
+                let xe = V(repeating: x[d]), xo = V(repeating: x[d + 1])
+                let row = column + d * keyBlock
+                e0 = e0.addingProduct(xe, VectorMath.load(row))
+                o0 = o0.addingProduct(xo, VectorMath.load(row + keyBlock))
+                if c + 1 < chunks {
+                    e1 = e1.addingProduct(xe, VectorMath.load(row + 16))
+                    o1 = o1.addingProduct(xo, VectorMath.load(row + keyBlock + 16))
+                }
+            }
+            if dim % 2 == 1 {
+                let xl = V(repeating: x[dim - 1]), row = column + (dim - 1) * keyBlock
+                e0 = e0.addingProduct(xl, VectorMath.load(row))
+                if c + 1 < chunks { e1 = e1.addingProduct(xl, VectorMath.load(row + 16)) }
+            }
+            VectorMath.store((e0 + o0) * scale, scores + c * 16)
+            if c + 1 < chunks { VectorMath.store((e1 + o1) * scale, scores + c * 16 + 16) }
+            c += 2
+        }
+    }
+
+    /// acc += Σ_j weights[j] · row_j over `count` rows `stride` apart. Each 16-lane column chunk keeps four
+    /// independent partial sums in registers across all rows (one chain would wait on the FMA latency at
+    /// every row) and touches `acc` once; the partials combine in a fixed order.
     @inline(__always)
     static func accumulate(_ weights: UnsafePointer<Float>, _ rows: UnsafePointer<Float>, stride: Int, count: Int, dim: Int,
                            into acc: UnsafeMutablePointer<Float>) {
-        var j = 0
-        while j + 4 <= count {
-            let r0 = rows + j * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride
-            let w0 = SIMD16<Float>(repeating: weights[j]), w1 = SIMD16<Float>(repeating: weights[j + 1])
-            let w2 = SIMD16<Float>(repeating: weights[j + 2]), w3 = SIMD16<Float>(repeating: weights[j + 3])
-            var d = 0
-            while d + 16 <= dim {
-                var a = VectorMath.load(acc + d)
-                a = a.addingProduct(w0, VectorMath.load(r0 + d))
-                a = a.addingProduct(w1, VectorMath.load(r1 + d))
-                a = a.addingProduct(w2, VectorMath.load(r2 + d))
-                a = a.addingProduct(w3, VectorMath.load(r3 + d))
-                VectorMath.store(a, acc + d)
-                d += 16
+        typealias V = SIMD16<Float>
+        var d = 0
+        while d + 16 <= dim {
+            var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+            var j = 0
+            while j + 4 <= count {
+                let r = rows + j * stride + d
+                s0 = s0.addingProduct(V(repeating: weights[j]), VectorMath.load(r))
+                s1 = s1.addingProduct(V(repeating: weights[j + 1]), VectorMath.load(r + stride))
+                s2 = s2.addingProduct(V(repeating: weights[j + 2]), VectorMath.load(r + 2 * stride))
+                s3 = s3.addingProduct(V(repeating: weights[j + 3]), VectorMath.load(r + 3 * stride))
+                j += 4
             }
-            while d < dim {
-                acc[d] += weights[j] * r0[d] + weights[j + 1] * r1[d] + weights[j + 2] * r2[d] + weights[j + 3] * r3[d]
-                d += 1
+            while j < count {
+                s0 = s0.addingProduct(V(repeating: weights[j]), VectorMath.load(rows + j * stride + d))
+                j += 1
             }
-            j += 4
+            VectorMath.store(VectorMath.load(acc + d) + ((s0 + s1) + (s2 + s3)), acc + d)
+            d += 16
         }
-        while j < count {
-            VectorMath.axpy(weights[j], rows + j * stride, acc, count: dim)
-            j += 1
+        while d < dim {
+            var sum: Float = 0
+            for j in 0..<count { sum += weights[j] * rows[j * stride + d] }
+            acc[d] += sum
+            d += 1
         }
     }
 
