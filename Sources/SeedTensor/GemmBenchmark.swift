@@ -39,3 +39,34 @@ public enum GemmBenchmark {
         return shape.flops / best / 1e9
     }
 }
+
+/// The arithmetic limit of this machine for float32: fused multiply-adds on registers only, twelve
+/// independent 16-lane chains per thread (enough to hide the FMA latency), on every thread of the pool.
+public enum FMAPeak {
+    public static func measure(seconds: Double = 0.3, pool: ThreadPool = .shared) -> Double {
+        let iterations = 4_000_000
+        var best = Double.infinity
+        let start = DispatchTime.now().uptimeNanoseconds
+        repeat {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            pool.parallelFor(pool.threadCount) { _ in registerLoop(iterations) }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        } while Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < seconds
+        return Double(pool.threadCount) * Double(iterations) * 12 * 32 / best / 1e9
+    }
+
+    @inline(never)
+    static func registerLoop(_ iterations: Int) {
+        typealias V = SIMD16<Float>
+        let x = V(repeating: 0.999_9), y = V(repeating: 1e-7)
+        var a = (V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V())
+        for _ in 0..<iterations {
+            a.0 = a.0.addingProduct(x, y); a.1 = a.1.addingProduct(x, y); a.2 = a.2.addingProduct(x, y)
+            a.3 = a.3.addingProduct(x, y); a.4 = a.4.addingProduct(x, y); a.5 = a.5.addingProduct(x, y)
+            a.6 = a.6.addingProduct(x, y); a.7 = a.7.addingProduct(x, y); a.8 = a.8.addingProduct(x, y)
+            a.9 = a.9.addingProduct(x, y); a.10 = a.10.addingProduct(x, y); a.11 = a.11.addingProduct(x, y)
+        }
+        let total = (a.0 + a.1 + a.2 + a.3 + a.4 + a.5) + (a.6 + a.7 + a.8 + a.9 + a.10 + a.11)
+        if total.sum() == 42 { print("") } // keeps the loop from being optimised away
+    }
+}

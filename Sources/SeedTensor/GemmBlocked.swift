@@ -11,6 +11,7 @@ struct BlockedGemm {
     static let nr = MicroKernel.columns
     static let kc = 256
     static let mc = 128
+    static let scratch = ScratchCache()
 
     let m: Int, n: Int, k: Int
     let operands: GemmOperands
@@ -20,8 +21,9 @@ struct BlockedGemm {
         let mr = Self.mr, nr = Self.nr
         let kcMax = min(Self.kc, k)
         let panelsN = (n + nr - 1) / nr
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: panelsN * nr * kcMax + 16)
-        defer { packedB.deallocate() }
+        let packedBuffer = Self.scratch.take(panelsN * nr * kcMax + 16)
+        defer { Self.scratch.give(packedBuffer) }
+        let packedB = packedBuffer.pointer
 
         let rowBlocks = (m + Self.mc - 1) / Self.mc
         let mc = ((m + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr

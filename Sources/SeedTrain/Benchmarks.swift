@@ -47,13 +47,15 @@ public enum Benchmarks {
 
     /// Seed's GEMM on each shape next to numpy's, measured in this run.
     public static func gemm(shapes: [GemmShape] = trainingShapes, seconds: Double = 0.5, withReference: Bool = true) -> [BenchmarkResult] {
+        let peak = FMAPeak.measure()
         let ours = shapes.map { GemmBenchmark.measure($0, seconds: seconds) }
         let reference = withReference ? NumpyReference.measure(shapes, seconds: seconds) : nil
         let avx512 = withReference ? NumpyReference.measure(shapes, seconds: seconds, coreType: "SkylakeX") : nil
-        return shapes.indices.map { i in
+        let peakResult = BenchmarkResult(name: "fma peak (registers only)", gflops: peak, refGflops: nil, ratio: nil)
+        return [peakResult] + shapes.indices.map { i in
             let ref = reference?[i]
             return BenchmarkResult(name: "gemm " + shapes[i].name, gflops: ours[i], refGflops: ref,
-                                   refAvx512Gflops: avx512?[i], ratio: ref.map { ours[i] / $0 })
+                                   refAvx512Gflops: avx512?[i], ratio: ref.map { ours[i] / $0 }, peakGflops: peak)
         }
     }
 

@@ -4,7 +4,7 @@ import SeedModel
 /// `seed demo`: the whole pre-training path on the bundled sample corpus, sized to take about two minutes
 /// on two cores. Its folder carries a marker so that a second demo replaces the first one and nothing else.
 public struct DemoRecipe {
-    public static let defaultSteps = 1500
+    public static let defaultSteps = 1100
     public static let prompts = ["ROMEO:\n", "MACBETH.\nWhat is ", "\n"]
     static let marker = ".seed-demo"
 
@@ -31,7 +31,7 @@ public struct DemoRecipe {
 
     public var config: TrainingConfig {
         var c = TrainingConfig()
-        c.layers = 4; c.heads = 4; c.dim = 192; c.context = 128; c.batch = 16
+        c.layers = 4; c.heads = 4; c.dim = 128; c.context = 128; c.batch = 16
         c.steps = steps; c.lr = 2e-3; c.warmup = min(100, steps / 10); c.evalEvery = max(1, steps / 5)
         c.saveEvery = max(1, steps / 5); c.evalBatches = 20
         return c

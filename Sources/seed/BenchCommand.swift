@@ -20,6 +20,7 @@ struct BenchOutputOptions: ParsableArguments {
                 line += String(format: "   numpy %6.1f  (×%.2f)", ref, ratio)
                 if let avx = r.refAvx512Gflops { line += String(format: "   numpy SkylakeX %6.1f", avx) }
             }
+            if r.tokensPerSecond == nil, let peak = r.peakGflops { line += String(format: "   %.0f%% of peak", r.gflops / peak * 100) }
             if let tps = r.tokensPerSecond, let mfu = r.mfu, let step = r.stepSeconds, let fpt = r.flopsPerToken {
                 line += String(format: "   %.0f tokens/s, %.3f s/step, %.2f GFLOP/token, MFU %.1f%% of %.1f GFLOP/s",
                                tps, step, fpt / 1e9, mfu * 100, r.peakGflops ?? 0)

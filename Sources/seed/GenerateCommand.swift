@@ -32,12 +32,17 @@ struct GenerateCommand: ParsableCommand {
             let out = FileHandle.standardOutput
             out.write(Data(prompt.utf8))
             var stream = tokenizer.streamingDecoder()
-            try Generator(model: loaded).generate(prompt: tokenizer.encode(prompt), maxTokens: maxTokens, sampling: sampling,
-                                                  stopTokens: loaded.config.eosTokenId.map { [Int32($0)] } ?? []) { token in
+            let promptTokens = tokenizer.encode(prompt)
+            let produced = try Generator(model: loaded).generate(
+                prompt: promptTokens, maxTokens: maxTokens, sampling: sampling,
+                stopTokens: loaded.config.eosTokenId.map { [Int32($0)] } ?? []) { token in
                 out.write(Data(stream.append(token)))
                 return true
             }
             out.write(Data(stream.flush() + [UInt8(ascii: "\n")]))
+            if produced.count < maxTokens && promptTokens.count + produced.count >= loaded.config.context {
+                printError("note: stopped after \(produced.count) tokens: the model's context of \(loaded.config.context) tokens is full")
+            }
         }
     }
 }

@@ -106,6 +106,38 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(g1.stdout.utf8.count, "Line 1".utf8.count + 20 + 1)
     }
 
+    /// A model folder read by an independent numpy implementation of transformers' Llama (names, layouts,
+    /// rotate_half RoPE, GQA, untied head) continues a prompt with the same greedy tokens as `seed generate`.
+    func testHuggingFaceStyleReaderGreedyDecodesLikeSeed() throws {
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "-c", "import numpy"]
+        python.standardError = FileHandle.nullDevice
+        try python.run()
+        python.waitUntilExit()
+        try XCTSkipIf(python.terminationStatus != 0, "python3 with numpy is not installed")
+
+        let data = try tokenizeCorpus()
+        try "tie_embeddings: false\nkv_heads: 1\n".write(toFile: path("gqa.yaml"), atomically: true, encoding: .utf8)
+        let run = path("gqa")
+        let trained = try train(run, data: data, ["--config", path("gqa.yaml"), "--steps", "40"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let seedOutput = try seed("generate", "--model", run, "--prompt", "Line 2", "--max-tokens", "9", "--temperature", "0")
+        XCTAssertEqual(seedOutput.status, 0, seedOutput.stderr)
+
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/hf_llama_greedy.py")
+        let reference = Process()
+        reference.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        reference.arguments = ["python3", script.path, run, "Line 2", "9"]
+        let out = Pipe()
+        reference.standardOutput = out
+        try reference.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        reference.waitUntilExit()
+        XCTAssertEqual(reference.terminationStatus, 0)
+        XCTAssertEqual(text + "\n", seedOutput.stdout)
+    }
+
     func testKillNineThenResumeContinuesTheSameLossCurve() throws {
         let data = try tokenizeCorpus()
         let steps = ["--steps", "400", "--save-every", "5", "--eval-every", "50"]
