@@ -68,11 +68,21 @@ enum VectorMath {
     /// max over `count` floats; -infinity for an empty range.
     @inlinable
     static func max(_ p: UnsafePointer<Float>, count: Int) -> Float {
+        // Compare-and-blend instead of `pointwiseMax`, whose NaN rules the compiler lowers lane by lane.
         var m = SIMD16<Float>(repeating: -.infinity)
         var i = 0
-        while i + 16 <= count { m = pointwiseMax(m, load(p + i)); i += 16 }
-        if i < count { m = pointwiseMax(m, load(p + i, count: count - i, fill: -.infinity)) }
-        return m.max()
+        while i + 16 <= count {
+            let v = load(p + i)
+            m = m.replacing(with: v, where: v .> m)
+            i += 16
+        }
+        var m8 = m.lowHalf
+        m8 = m8.replacing(with: m.highHalf, where: m.highHalf .> m8)
+        var m4 = m8.lowHalf
+        m4 = m4.replacing(with: m8.highHalf, where: m8.highHalf .> m4)
+        var result = Swift.max(Swift.max(m4[0], m4[1]), Swift.max(m4[2], m4[3]))
+        while i < count { result = Swift.max(result, p[i]); i += 1 }
+        return result
     }
 
     @inlinable @inline(__always)

@@ -183,38 +183,55 @@ public enum Attention {
         }
     }
 
-    /// scores[j] = scale · Σ_d x[d] · tile[d, j] for j < `keys` (≤ 64), in 16-key chunks. Even and odd d
-    /// go to separate accumulators so that two chunks keep four FMA chains in flight; every key sums in the
-    /// same order whatever `keys` is, so a query gets the same bits in a full pass and in decoding.
+    /// scores[j] = scale · Σ_d x[d] · tile[d, j] for j < `keys` (≤ 64), in 16-key chunks. Each chunk sums
+    /// into several accumulators over interleaved d (two per chunk when two chunks go together, four for a
+    /// chunk alone), so that at least four FMA chains are in flight. The order depends only on `keys`, so a
+    /// query gets the same bits in a full pass and in decoding.
     @inline(__always)
     static func scoreRow(_ x: UnsafePointer<Float>, tile: UnsafePointer<Float>, dim: Int, keys: Int, scale: Float,
                          into scores: UnsafeMutablePointer<Float>) {
         typealias V = SIMD16<Float>
         let chunks = (keys + 15) / 16
-        let pairs = dim / 2
         var c = 0
-        while c < chunks {
+        while c + 1 < chunks {
             let column = tile + c * 16
             var e0 = V(), e1 = V(), o0 = V(), o1 = V()
-            for p in 0..<pairs {
-                let d = 2 * p
+            var d = 0
+            while d + 2 <= dim {
                 let xe = V(repeating: x[d]), xo = V(repeating: x[d + 1])
                 let row = column + d * keyBlock
                 e0 = e0.addingProduct(xe, VectorMath.load(row))
+                e1 = e1.addingProduct(xe, VectorMath.load(row + 16))
                 o0 = o0.addingProduct(xo, VectorMath.load(row + keyBlock))
-                if c + 1 < chunks {
-                    e1 = e1.addingProduct(xe, VectorMath.load(row + 16))
-                    o1 = o1.addingProduct(xo, VectorMath.load(row + keyBlock + 16))
-                }
+                o1 = o1.addingProduct(xo, VectorMath.load(row + keyBlock + 16))
+                d += 2
             }
-            if dim % 2 == 1 {
-                let xl = V(repeating: x[dim - 1]), row = column + (dim - 1) * keyBlock
+            if d < dim {
+                let xl = V(repeating: x[d]), row = column + d * keyBlock
                 e0 = e0.addingProduct(xl, VectorMath.load(row))
-                if c + 1 < chunks { e1 = e1.addingProduct(xl, VectorMath.load(row + 16)) }
+                e1 = e1.addingProduct(xl, VectorMath.load(row + 16))
             }
             VectorMath.store((e0 + o0) * scale, scores + c * 16)
-            if c + 1 < chunks { VectorMath.store((e1 + o1) * scale, scores + c * 16 + 16) }
+            VectorMath.store((e1 + o1) * scale, scores + c * 16 + 16)
             c += 2
+        }
+        if c < chunks {
+            let column = tile + c * 16
+            var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+            var d = 0
+            while d + 4 <= dim {
+                let row = column + d * keyBlock
+                a0 = a0.addingProduct(V(repeating: x[d]), VectorMath.load(row))
+                a1 = a1.addingProduct(V(repeating: x[d + 1]), VectorMath.load(row + keyBlock))
+                a2 = a2.addingProduct(V(repeating: x[d + 2]), VectorMath.load(row + 2 * keyBlock))
+                a3 = a3.addingProduct(V(repeating: x[d + 3]), VectorMath.load(row + 3 * keyBlock))
+                d += 4
+            }
+            while d < dim {
+                a0 = a0.addingProduct(V(repeating: x[d]), VectorMath.load(column + d * keyBlock))
+                d += 1
+            }
+            VectorMath.store(((a0 + a1) + (a2 + a3)) * scale, scores + c * 16)
         }
     }
 

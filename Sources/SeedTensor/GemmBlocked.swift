@@ -25,7 +25,11 @@ struct BlockedGemm {
         defer { Self.scratch.give(packedBuffer) }
         let packedB = packedBuffer.pointer
 
-        let rowBlocks = (m + Self.mc - 1) / Self.mc
+        // Row blocks of at most `mc` rows, but small enough that every thread gets about two of them:
+        // a weight gradient of a 128-wide layer would otherwise be a single job on a single core.
+        let perThread = ((m + 2 * pool.threadCount - 1) / (2 * pool.threadCount) + mr - 1) / mr * mr
+        let mcTarget = min(Self.mc, max(mr, perThread))
+        let rowBlocks = (m + mcTarget - 1) / mcTarget
         let mc = ((m + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr
         var columnBlocks = 1
         while rowBlocks * columnBlocks < 4 * pool.threadCount && panelsN >= columnBlocks * 2 * 4 { columnBlocks *= 2 }

@@ -12,28 +12,29 @@ public final class AdamW {
     public var weightDecay: Float
     public let moment1: FloatBuffer
     public let moment2: FloatBuffer
-    /// Parameter ranges as (start, end, decays), in buffer order.
-    private let ranges: [(Int, Int, Bool)]
+    /// The parameters cut into pieces of at most `pieceSize` that never straddle two tensors (so each piece
+    /// decays or not as a whole): (start, end, decays). One parallel pass covers them all, so that small
+    /// models, whose tensors are each smaller than a piece, still use every core.
+    private let pieces: [(Int, Int, Bool)]
+    private static let pieceSize = 1 << 14
 
     public init(layout: ParameterLayout, weightDecay: Float) {
         self.weightDecay = weightDecay
         moment1 = FloatBuffer(count: layout.count)
         moment2 = FloatBuffer(count: layout.count)
-        ranges = layout.tensors.map { ($0.offset, $0.offset + $0.count, $0.decays) }
+        pieces = layout.tensors.flatMap { t in
+            stride(from: t.offset, to: t.offset + t.count, by: Self.pieceSize).map { ($0, min($0 + Self.pieceSize, t.offset + t.count), t.decays) }
+        }
     }
 
     /// One update with learning rate `lr` at 1-based step `t` (for the bias corrections).
     public func step(parameters: FloatBuffer, gradients: FloatBuffer, lr: Float, t: Int, pool: ThreadPool = .shared) {
         let c1 = Float(1 / (1 - pow(Double(beta1), Double(t))))
         let c2 = Float(1 / (1 - pow(Double(beta2), Double(t))))
-        let chunk = 1 << 16
-        for (start, end, decays) in ranges {
-            let shrink = decays ? 1 - lr * weightDecay : 1
-            let pieces = (end - start + chunk - 1) / chunk
-            pool.parallelFor(pieces) { piece in
-                let lo = start + piece * chunk, hi = min(end, lo + chunk)
-                update(lo..<hi, p: parameters.pointer, g: gradients.pointer, lr: lr, shrink: shrink, c1: c1, c2: c2)
-            }
+        let shrink = 1 - lr * weightDecay
+        pool.parallelFor(pieces.count) { i in
+            let (start, end, decays) = pieces[i]
+            update(start..<end, p: parameters.pointer, g: gradients.pointer, lr: lr, shrink: decays ? shrink : 1, c1: c1, c2: c2)
         }
     }
 
