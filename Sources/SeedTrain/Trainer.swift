@@ -91,6 +91,9 @@ public final class Trainer {
 
     public var tokensPerStep: Int { config.batch * config.context * config.accum }
 
+    /// Optimizer steps already taken (non-zero after resuming).
+    public var completedSteps: Int { step }
+
     /// Trains until `config.steps` (or until step `stop`, to train in segments), calling `progress` after
     /// every step. Saves every `saveEvery` steps and at the end.
     @discardableResult

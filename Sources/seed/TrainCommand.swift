@@ -30,6 +30,10 @@ struct TrainCommand: ParsableCommand {
                 optimisation.apply(to: &settings)
                 trainer = try Trainer(dataDirectory: dataURL, runDirectory: runURL, config: settings)
             }
+            if trainer.completedSteps >= trainer.config.steps {
+                print("\(out) is already at step \(trainer.completedSteps) of \(trainer.config.steps); pass --steps to train further")
+                return
+            }
             let reporter = ProgressReporter(label: "train")
             printError("training \(trainer.model.layout.count.formatted()) parameters, \(trainer.tokensPerStep) tokens per step, "
                        + "\(trainer.config.steps) steps -> \(out)")
