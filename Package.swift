@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "SeedTensorTests", dependencies: ["SeedTensor"], swiftSettings: fastFlags),
         .testTarget(name: "SeedModelTests", dependencies: ["SeedModel", "SeedTensor"], swiftSettings: fastFlags),
         .testTarget(name: "SeedTrainTests", dependencies: ["SeedTrain", "SeedModel", "SeedTensor"], swiftSettings: fastFlags),
-        .testTarget(name: "SeedCLITests", dependencies: ["seed"]),
+        .testTarget(name: "SeedCLITests", dependencies: ["seed"], exclude: ["Python"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -65,6 +65,27 @@ enum VectorMath {
         return unsafeBitCast(unsafeBitCast(p * scale, to: SIMD16<Int32>.self) & keep, to: SIMD16<Float>.self)
     }
 
+    /// x[i] ← exp(x[i] − shift) in place for `count` values; returns their sum. The shared core of
+    /// softmax, cross-entropy and attention's probabilities.
+    @inline(__always)
+    static func expShifted(_ x: UnsafeMutablePointer<Float>, count: Int, minus shift: Float) -> Float {
+        let m = SIMD16<Float>(repeating: shift)
+        var sum = SIMD16<Float>()
+        var j = 0
+        while j + 16 <= count {
+            let e = exp(load(x + j) - m)
+            store(e, x + j)
+            sum += e
+            j += 16
+        }
+        if j < count {
+            let e = exp(load(x + j, count: count - j, fill: -.infinity) - m)
+            store(e, x + j, count: count - j)
+            sum += e
+        }
+        return sum.sum()
+    }
+
     /// max over `count` floats; -infinity for an empty range.
     @inlinable
     static func max(_ p: UnsafePointer<Float>, count: Int) -> Float {

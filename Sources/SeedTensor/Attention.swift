@@ -57,7 +57,7 @@ public enum Attention {
                     scoreRow(qi, tile: tile, dim: dim, keys: valid, scale: scale, into: scores)
                     let newMax = Swift.max(runningMax[i], VectorMath.max(scores, count: valid))
                     let rescale = Foundation.exp(runningMax[i] - newMax)
-                    let rowSum = exponentiate(scores, count: valid, minus: newMax)
+                    let rowSum = VectorMath.expShifted(scores, count: valid, minus: newMax)
                     runningSum[i] = runningSum[i] * rescale + rowSum
                     runningMax[i] = newMax
                     let a = acc + i * dim
@@ -131,7 +131,7 @@ public enum Attention {
                             if valid > 0 {
                                 let qi = qBlock + i * qStride, dOi = dOBlock + i * outStride
                                 scoreRow(qi, tile: kTiles + kb * tileSize, dim: dim, keys: valid, scale: scale, into: probs)
-                                _ = exponentiate(probs, count: valid, minus: lse[(b * qHeads + h) * seqLen + t0 + i])
+                                _ = VectorMath.expShifted(probs, count: valid, minus: lse[(b * qHeads + h) * seqLen + t0 + i])
                                 scoreRow(dOi, tile: vTiles + kb * tileSize, dim: dim, keys: valid, scale: 1, into: dProbs)
                                 let d = delta[i]
                                 for j in 0..<valid { dScores[j] = scale * probs[j] * (dProbs[j] - d) }
@@ -269,23 +269,4 @@ public enum Attention {
         }
     }
 
-    /// x[j] = exp(x[j] − shift) in place; returns the sum.
-    @inline(__always)
-    static func exponentiate(_ x: UnsafeMutablePointer<Float>, count: Int, minus shift: Float) -> Float {
-        let m = SIMD16<Float>(repeating: shift)
-        var sum = SIMD16<Float>()
-        var j = 0
-        while j + 16 <= count {
-            let e = VectorMath.exp(VectorMath.load(x + j) - m)
-            VectorMath.store(e, x + j)
-            sum += e
-            j += 16
-        }
-        if j < count {
-            let e = VectorMath.exp(VectorMath.load(x + j, count: count - j, fill: -.infinity) - m)
-            VectorMath.store(e, x + j, count: count - j)
-            sum += e
-        }
-        return sum.sum()
-    }
 }

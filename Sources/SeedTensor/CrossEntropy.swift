@@ -20,23 +20,9 @@ public enum CrossEntropy {
             }
             let m = VectorMath.max(x, count: vocab)
             let targetLogit = x[target]
-            let mv = SIMD16<Float>(repeating: m)
-            var sum = SIMD16<Float>()
-            var i = 0
-            while i + 16 <= vocab {
-                let e = VectorMath.exp(VectorMath.load(x + i) - mv)
-                VectorMath.store(e, x + i)
-                sum += e
-                i += 16
-            }
-            if i < vocab {
-                let e = VectorMath.exp(VectorMath.load(x + i, count: vocab - i, fill: -.infinity) - mv)
-                VectorMath.store(e, x + i, count: vocab - i)
-                sum += e
-            }
-            let total = sum.sum()
+            let total = VectorMath.expShifted(x, count: vocab, minus: m)
             let factor = SIMD16<Float>(repeating: gradScale / total)
-            i = 0
+            var i = 0
             while i + 16 <= vocab { VectorMath.store(VectorMath.load(x + i) * factor, x + i); i += 16 }
             while i < vocab { x[i] *= factor[0]; i += 1 }
             x[target] -= gradScale

@@ -12,21 +12,8 @@ public enum Softmax {
 
     @inline(__always)
     static func row(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        let m = SIMD16<Float>(repeating: VectorMath.max(x, count: count))
-        var sum = SIMD16<Float>()
-        var i = 0
-        while i + 16 <= count {
-            let e = VectorMath.exp(VectorMath.load(x + i) - m)
-            VectorMath.store(e, x + i)
-            sum += e
-            i += 16
-        }
-        if i < count {
-            let e = VectorMath.exp(VectorMath.load(x + i, count: count - i, fill: -.infinity) - m)
-            VectorMath.store(e, x + i, count: count - i)
-            sum += e
-        }
-        let inverse = 1 / sum.sum()
+        let total = VectorMath.expShifted(x, count: count, minus: VectorMath.max(x, count: count))
+        let inverse = 1 / total
         for j in 0..<count { x[j] *= inverse }
     }
 }

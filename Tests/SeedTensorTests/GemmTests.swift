@@ -22,11 +22,11 @@ final class GemmTests: XCTestCase {
 
     private func check(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, accumulate: Bool, padding: Int, seed: UInt64,
                        file: StaticString = #filePath, line: UInt = #line) {
-        var rng = GemmTestRandom(seed: seed)
+        var rng = RefRandom(seed: seed)
         let lda = (transA ? m : k) + padding, ldb = (transB ? k : n) + padding, ldc = n + padding
-        let a = (0..<((transA ? k : m) * lda)).map { _ in rng.nextFloat() }
-        let b = (0..<((transB ? n : k) * ldb)).map { _ in rng.nextFloat() }
-        var c = (0..<(m * ldc)).map { _ in rng.nextFloat() }
+        let a = (0..<((transA ? k : m) * lda)).map { _ in rng.float() }
+        let b = (0..<((transB ? n : k) * ldb)).map { _ in rng.float() }
+        var c = (0..<(m * ldc)).map { _ in rng.float() }
         let c0 = c
         let expected = reference(m: m, n: n, k: k, a: a, lda: lda, transA: transA, b: b, ldb: ldb, transB: transB,
                                  c0: c0, ldc: ldc, accumulate: accumulate)
@@ -65,7 +65,7 @@ final class GemmTests: XCTestCase {
     }
 
     func testRandomLargerShapesGoThroughTheBlockedPath() {
-        var rng = GemmTestRandom(seed: 99)
+        var rng = RefRandom(seed: 99)
         for trial in 0..<6 {
             let m = 100 + Int(rng.next() % 200), n = 60 + Int(rng.next() % 300), k = 200 + Int(rng.next() % 400)
             check(m: m, n: n, k: k, transA: trial % 3 == 2, transB: trial % 3 == 1, accumulate: trial % 2 == 0,
@@ -74,9 +74,9 @@ final class GemmTests: XCTestCase {
     }
 
     func testResultsDoNotDependOnScheduling() {
-        var rng = GemmTestRandom(seed: 7)
+        var rng = RefRandom(seed: 7)
         let m = 300, n = 200, k = 700
-        let a = (0..<(m * k)).map { _ in rng.nextFloat() }, b = (0..<(n * k)).map { _ in rng.nextFloat() }
+        let a = (0..<(m * k)).map { _ in rng.float() }, b = (0..<(n * k)).map { _ in rng.float() }
         func product(_ pool: ThreadPool) -> [Float] {
             var c = [Float](repeating: 0, count: m * n)
             a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
@@ -88,17 +88,4 @@ final class GemmTests: XCTestCase {
         XCTAssertEqual(parallel, product(.shared))
         XCTAssertEqual(parallel, product(ThreadPool(threads: 3)))
     }
-}
-
-struct GemmTestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
 }
