@@ -55,7 +55,8 @@ final class ProgressReporter {
 
     func report(_ p: TrainingProgress) {
         let now = Date()
-        let last = p.step == p.steps || p.valLoss != nil
+        let final = p.step == p.steps
+        let last = final || p.valLoss != nil
         if standardErrorIsTerminal {
             guard last || now.timeIntervalSince(lastPrint) > 0.2 else { return }
             let val = p.valLoss.map { String(format: " | val %.4f", $0) } ?? ""
@@ -63,7 +64,8 @@ final class ProgressReporter {
                               label, p.step, p.steps, p.loss, val, p.lr, formatRate(p.tokensPerSecond),
                               formatDuration(p.elapsedSeconds), formatDuration(p.etaSeconds))
             FileHandle.standardError.write(Data(line.utf8))
-            if p.valLoss != nil && !last { FileHandle.standardError.write(Data("\n".utf8)) }
+            // A validation result stays on screen: the next report starts a new line.
+            if p.valLoss != nil && !final { FileHandle.standardError.write(Data("\n".utf8)) }
         } else {
             guard last || now.timeIntervalSince(lastPrint) > 5 else { return }
             let val = p.valLoss.map { String(format: ", \"val_loss\": %.5f", $0) } ?? ""
