@@ -164,6 +164,29 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(weightsA, weightsB)
     }
 
+    func testDemoRunsOnTheBundledCorpusAndReplacesOnlyItsOwnFolder() throws {
+        let out = path("demo")
+        for _ in 0..<2 {
+            let r = try seed("demo", "--out", out, "--steps", "4", "--sample-tokens", "8")
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("tokenized 8 files"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("--- sample 3 ---"), r.stdout)
+        }
+        assertOneLineError(try seed("demo", "--out", try makeCorpus(), "--steps", "1"), containing: "already")
+    }
+
+    func testBenchmarksPrintOneJSONObjectPerLine() throws {
+        let r = try seed("bench", "train", "--json", "--layers", "1", "--heads", "2", "--dim", "32", "--context", "16",
+                         "--batch", "2", "--vocab", "256", "--steps", "1")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1)
+        let object = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+        for key in ["name", "gflops", "ref_gflops", "ratio", "tokens_per_s", "mfu"] { XCTAssertNotNil(object[key], key) }
+        XCTAssertGreaterThan(object["tokens_per_s"] as! Double, 0)
+        XCTAssertGreaterThan(object["mfu"] as! Double, 0)
+    }
+
     func testBadInputGetsOneLineAndOverwritesNothing() throws {
         assertOneLineError(try seed("data", "tokenize", "--tokenizer", "bytes", "--input", path("nope.txt"), "--out", path("d")),
                            containing: "nope.txt")
