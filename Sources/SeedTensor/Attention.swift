@@ -55,9 +55,10 @@ public enum Attention {
                     if valid <= 0 { continue }
                     let qi = q + (b * queryLen + t0 + i) * qStride + h * dim
                     scoreRow(qi, tile: tile, dim: dim, keys: valid, scale: scale, into: scores)
-                    let newMax = Swift.max(runningMax[i], VectorMath.max(scores, count: valid))
+                    let padded = maskTail(scores, keys: valid)
+                    let newMax = Swift.max(runningMax[i], VectorMath.max(scores, count: padded))
                     let rescale = Foundation.exp(runningMax[i] - newMax)
-                    let rowSum = VectorMath.expShifted(scores, count: valid, minus: newMax)
+                    let rowSum = VectorMath.expShifted(scores, count: padded, minus: newMax)
                     runningSum[i] = runningSum[i] * rescale + rowSum
                     runningMax[i] = newMax
                     let a = acc + i * dim
@@ -102,9 +103,9 @@ public enum Attention {
             defer { scratch.deallocate() }
             let kTiles = scratch, vTiles = kTiles + keyBlocks * tileSize
             let dKAcc = vTiles + keyBlocks * tileSize, dVAcc = dKAcc + seqLen * dim
-            let probsT = dVAcc + seqLen * dim, dScoresT = probsT + blockTile
-            let probs = dScoresT + blockTile, dProbs = probs + keyBlock, dScores = dProbs + keyBlock
-            let dQAcc = dScores + keyBlock, delta = dQAcc + queryBlock * dim
+            let probsTile = dVAcc + seqLen * dim, dScoresTile = probsTile + blockTile
+            let dProbs = dScoresTile + blockTile
+            let dQAcc = dProbs + keyBlock, delta = dQAcc + queryBlock * dim
             dKAcc.initialize(repeating: 0, count: 2 * seqLen * dim)
             for kb in 0..<keyBlocks {
                 let keys = Swift.min(keyBlock, seqLen - kb * keyBlock)
@@ -128,27 +129,34 @@ public enum Attention {
                         let keys = Swift.min(keyBlock, t0 + rows - ks)
                         for i in 0..<rows {
                             let valid = Swift.max(0, Swift.min(keys, t0 + i + 1 - ks))
+                            // Row i of the probability and score-gradient tiles, zero past `valid`.
+                            let probs = probsTile + i * keyBlock, dScores = dScoresTile + i * keyBlock
+                            var padded = 0
                             if valid > 0 {
                                 let qi = qBlock + i * qStride, dOi = dOBlock + i * outStride
                                 scoreRow(qi, tile: kTiles + kb * tileSize, dim: dim, keys: valid, scale: scale, into: probs)
-                                _ = VectorMath.expShifted(probs, count: valid, minus: lse[(b * qHeads + h) * seqLen + t0 + i])
+                                padded = maskTail(probs, keys: valid)
+                                _ = VectorMath.expShifted(probs, count: padded, minus: lse[(b * qHeads + h) * seqLen + t0 + i])
                                 scoreRow(dOi, tile: vTiles + kb * tileSize, dim: dim, keys: valid, scale: 1, into: dProbs)
-                                let d = delta[i]
-                                for j in 0..<valid { dScores[j] = scale * probs[j] * (dProbs[j] - d) }
+                                // Past `valid` the probabilities are exactly 0 and dProbs is finite, so dScores is 0 there.
+                                let dv = SIMD16<Float>(repeating: delta[i]), sv = SIMD16<Float>(repeating: scale)
+                                for c in Swift.stride(from: 0, to: padded, by: 16) {
+                                    let pc = VectorMath.load(probs + c)
+                                    VectorMath.store(sv * pc * (VectorMath.load(dProbs + c) - dv), dScores + c)
+                                }
                                 accumulate(dScores, kHead + ks * kvStride, stride: kvStride, count: valid, dim: dim, into: dQAcc + i * dim)
                             }
-                            for j in 0..<valid {
-                                probsT[j * queryBlock + i] = probs[j]
-                                dScoresT[j * queryBlock + i] = dScores[j]
-                            }
-                            for j in valid..<keys {
-                                probsT[j * queryBlock + i] = 0
-                                dScoresT[j * queryBlock + i] = 0
+                            if padded < keys {
+                                (probs + padded).update(repeating: 0, count: keys - padded)
+                                (dScores + padded).update(repeating: 0, count: keys - padded)
                             }
                         }
+                        // dK_j += Σ_i dS[i, j]·q_i and dV_j += Σ_i P[i, j]·dO_i: the weights are a tile column.
                         for j in 0..<keys {
-                            accumulate(dScoresT + j * queryBlock, qBlock, stride: qStride, count: rows, dim: dim, into: dKAcc + (ks + j) * dim)
-                            accumulate(probsT + j * queryBlock, dOBlock, stride: outStride, count: rows, dim: dim, into: dVAcc + (ks + j) * dim)
+                            accumulate(dScoresTile + j, weightStride: keyBlock, qBlock, stride: qStride, count: rows, dim: dim,
+                                       into: dKAcc + (ks + j) * dim)
+                            accumulate(probsTile + j, weightStride: keyBlock, dOBlock, stride: outStride, count: rows, dim: dim,
+                                       into: dVAcc + (ks + j) * dim)
                         }
                         kb += 1
                     }
@@ -164,6 +172,24 @@ public enum Attention {
                 (dV + row).update(from: dVAcc + s * dim, count: dim)
             }
         }
+    }
+
+    /// Adds -infinity to the lanes of the last 16-key chunk past `keys`, so that max and exp can run on whole
+    /// chunks (exp gives exactly 0 there) instead of building partial vectors lane by lane. Returns the
+    /// padded count.
+    @inline(__always)
+    static func maskTail(_ scores: UnsafeMutablePointer<Float>, keys: Int) -> Int {
+        let padded = (keys + 15) / 16 * 16
+        if padded != keys {
+            let last = scores + padded - 16
+            VectorMath.store(VectorMath.load(last) + tailMasks[keys - (padded - 16)], last)
+        }
+        return padded
+    }
+
+    /// tailMasks[n]: 0 in lanes below n, -infinity from lane n on.
+    static let tailMasks: [SIMD16<Float>] = (0...16).map { n in
+        SIMD16<Float>((0..<16).map { $0 < n ? 0 : -Float.infinity })
     }
 
     /// tile[d·64 + j] = rows[j·stride + d] for `rows` ≤ 64 rows; columns past `rows` are zeroed.
@@ -239,8 +265,8 @@ public enum Attention {
     /// independent partial sums in registers across all rows (one chain would wait on the FMA latency at
     /// every row) and touches `acc` once; the partials combine in a fixed order.
     @inline(__always)
-    static func accumulate(_ weights: UnsafePointer<Float>, _ rows: UnsafePointer<Float>, stride: Int, count: Int, dim: Int,
-                           into acc: UnsafeMutablePointer<Float>) {
+    static func accumulate(_ weights: UnsafePointer<Float>, weightStride ws: Int = 1, _ rows: UnsafePointer<Float>,
+                           stride: Int, count: Int, dim: Int, into acc: UnsafeMutablePointer<Float>) {
         typealias V = SIMD16<Float>
         var d = 0
         while d + 16 <= dim {
@@ -248,14 +274,15 @@ public enum Attention {
             var j = 0
             while j + 4 <= count {
                 let r = rows + j * stride + d
-                s0 = s0.addingProduct(V(repeating: weights[j]), VectorMath.load(r))
-                s1 = s1.addingProduct(V(repeating: weights[j + 1]), VectorMath.load(r + stride))
-                s2 = s2.addingProduct(V(repeating: weights[j + 2]), VectorMath.load(r + 2 * stride))
-                s3 = s3.addingProduct(V(repeating: weights[j + 3]), VectorMath.load(r + 3 * stride))
+                let w = weights + j * ws
+                s0 = s0.addingProduct(V(repeating: w[0]), VectorMath.load(r))
+                s1 = s1.addingProduct(V(repeating: w[ws]), VectorMath.load(r + stride))
+                s2 = s2.addingProduct(V(repeating: w[2 * ws]), VectorMath.load(r + 2 * stride))
+                s3 = s3.addingProduct(V(repeating: w[3 * ws]), VectorMath.load(r + 3 * stride))
                 j += 4
             }
             while j < count {
-                s0 = s0.addingProduct(V(repeating: weights[j]), VectorMath.load(rows + j * stride + d))
+                s0 = s0.addingProduct(V(repeating: weights[j * ws]), VectorMath.load(rows + j * stride + d))
                 j += 1
             }
             VectorMath.store(VectorMath.load(acc + d) + ((s0 + s1) + (s2 + s3)), acc + d)
@@ -263,7 +290,7 @@ public enum Attention {
         }
         while d < dim {
             var sum: Float = 0
-            for j in 0..<count { sum += weights[j] * rows[j * stride + d] }
+            for j in 0..<count { sum += weights[j * ws] * rows[j * stride + d] }
             acc[d] += sum
             d += 1
         }
