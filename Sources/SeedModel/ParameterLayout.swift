@@ -57,6 +57,4 @@ public struct ParameterLayout: Sendable {
         self.blocks = blocks
         count = offset
     }
-
-    public func tensor(named name: String) -> Tensor? { tensors.first { $0.name == name } }
 }

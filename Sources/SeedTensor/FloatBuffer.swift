@@ -20,8 +20,6 @@ public final class FloatBuffer: @unchecked Sendable {
 
     public func zero() { pointer.update(repeating: 0, count: count) }
 
-    public func copy(from other: FloatBuffer) { pointer.update(from: other.pointer, count: min(count, other.count)) }
-
     public var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }

@@ -62,7 +62,6 @@ struct GemmOperands {
     let c: UnsafeMutablePointer<Float>, ldc: Int
 
     @inline(__always) func aValue(_ i: Int, _ p: Int) -> Float { transA ? a[p * lda + i] : a[i * lda + p] }
-    @inline(__always) func bValue(_ p: Int, _ j: Int) -> Float { transB ? b[j * ldb + p] : b[p * ldb + j] }
 }
 
 /// Straightforward loops for tiny products, and the reference point that any CPU can run.
