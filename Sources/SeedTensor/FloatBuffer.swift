@@ -18,7 +18,14 @@ public final class FloatBuffer: @unchecked Sendable {
         set { pointer[i] = newValue }
     }
 
-    public func zero() { pointer.update(repeating: 0, count: count) }
+    /// Zeroes the buffer, on all cores when it is large (a gradient buffer is cleared every step).
+    public func zero(pool: ThreadPool = .shared) {
+        let p = pointer
+        let runner = count >= 1 << 18 ? pool : ThreadPool.inline
+        runner.parallelRanges(count, minimum: 1 << 16) { range in
+            (p + range.lowerBound).update(repeating: 0, count: range.count)
+        }
+    }
 
     public var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 

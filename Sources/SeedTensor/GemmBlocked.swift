@@ -41,7 +41,7 @@ struct BlockedGemm {
         while p0 < k {
             let kcBlock = min(Self.kc, k - p0)
             let first = p0 == 0 && !accumulate
-            jobPool.parallelRanges(panelsN, minimum: 8) { panels in
+            jobPool.parallelRanges(panelsN, minimum: 2) { panels in
                 for panel in panels { packB(panel: panel, p0: p0, kc: kcBlock, into: packedB + panel * nr * kcBlock) }
             }
             jobPool.parallelFor(jobs) { job in
