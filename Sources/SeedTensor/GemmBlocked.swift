@@ -101,15 +101,21 @@ struct BlockedGemm {
         let j0 = panel * nr
         let cols = min(nr, n - j0)
         if o.transB {
-            for c in 0..<cols {
-                let src = o.b + (j0 + c) * o.ldb + p0
-                for p in 0..<kc { dst[p * nr + c] = src[p] }
+            // Rows of the stored B become columns of the panel. Walking k outermost keeps the 32 source rows'
+            // cache lines hot and writes each panel row whole.
+            let rowsOfB = (0..<cols).map { o.b + (j0 + $0) * o.ldb + p0 }
+            rowsOfB.withUnsafeBufferPointer { sources in
+                for p in 0..<kc {
+                    let d = dst + p * nr
+                    for c in 0..<cols { d[c] = sources[c][p] }
+                }
             }
             if cols < nr { for p in 0..<kc { for c in cols..<nr { dst[p * nr + c] = 0 } } }
         } else if cols == nr {
             for p in 0..<kc {
-                let src = o.b + (p0 + p) * o.ldb + j0
-                (dst + p * nr).update(from: src, count: nr)
+                let src = UnsafeRawPointer(o.b + (p0 + p) * o.ldb + j0), d = UnsafeMutableRawPointer(dst + p * nr)
+                d.storeBytes(of: src.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                d.storeBytes(of: src.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self), toByteOffset: 64, as: SIMD16<Float>.self)
             }
         } else {
             for p in 0..<kc {
