@@ -76,14 +76,14 @@ public enum Benchmarks {
         let count = config.batch * config.context
         let tokens = (0..<count).map { _ in Int32(random.nextIndex(below: vocabularySize)) }
         let targets = (0..<count).map { _ in Int32(random.nextIndex(below: vocabularySize)) }
+        let optimizerStep = OptimizerStep(model: model, pass: pass, gradients: gradients, optimizer: optimizer,
+                                          accum: config.accum, gradClip: config.gradClip)
         func step(_ t: Int) {
-            gradients.zero()
-            for _ in 0..<config.accum {
-                _ = pass.forwardBackward(tokens: tokens, targets: targets, gradScale: 1 / Float(count * config.accum), gradients: gradients)
+            tokens.withUnsafeBufferPointer { inputs in
+                targets.withUnsafeBufferPointer { targets in
+                    _ = optimizerStep.run(lr: config.lr, t: t) { (inputs.baseAddress!, targets.baseAddress!) }
+                }
             }
-            let norm = GradientMath.norm(gradients)
-            if norm > config.gradClip { GradientMath.scale(gradients, by: Float(config.gradClip / norm)) }
-            optimizer.step(parameters: model.parameters, gradients: gradients, lr: Float(config.lr), t: t)
         }
         step(1)
         let clock = ContinuousClock()

@@ -139,24 +139,15 @@ public final class Trainer {
                                parameters: model.layout.count)
     }
 
-    /// One optimizer step over `accum` micro-batches. Returns the mean loss and the gradient norm (before clipping).
+    /// One optimizer step over `accum` micro-batches from the training loader.
     private func trainStep(lr: Double) -> (Double, Double) {
-        gradients.zero()
-        var lossSum = 0.0, count = 0
-        let scale = 1 / Float(config.batch * config.context * config.accum)
-        for _ in 0..<config.accum {
+        let optimizerStep = OptimizerStep(model: model, pass: pass, gradients: gradients, optimizer: optimizer,
+                                          accum: config.accum, gradClip: config.gradClip)
+        let result = optimizerStep.run(lr: lr, t: step + 1) {
             trainLoader.next()
-            let result = pass.forwardBackward(tokens: trainLoader.inputs, targets: trainLoader.targets,
-                                              gradScale: scale, gradients: gradients)
-            lossSum += result.lossSum
-            count += result.count
+            return (UnsafePointer(trainLoader.inputs), UnsafePointer(trainLoader.targets))
         }
-        let norm = GradientMath.norm(gradients)
-        if config.gradClip > 0 && norm > config.gradClip {
-            GradientMath.scale(gradients, by: Float(config.gradClip / norm))
-        }
-        optimizer.step(parameters: model.parameters, gradients: gradients, lr: Float(lr), t: step + 1)
-        return (lossSum / Double(max(1, count)), norm)
+        return (result.loss, result.norm)
     }
 
     /// Mean loss over the fixed validation batches.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SeedTrain
 
 /// Runs a command's body; a failure becomes one line `error: …` on standard error and exit status 1,
 /// never a stack trace.
@@ -37,4 +38,38 @@ func formatDuration(_ seconds: Double) -> String {
 
 func formatRate(_ tokensPerSecond: Double) -> String {
     tokensPerSecond >= 1000 ? String(format: "%.1fk", tokensPerSecond / 1000) : String(format: "%.0f", tokensPerSecond)
+}
+
+/// Redraws one progress line on a terminal; prints a JSON line per report otherwise (rate limited).
+final class ProgressReporter {
+    let label: String
+    private var lastPrint = Date.distantPast
+
+    init(label: String) { self.label = label }
+
+    func report(_ p: TrainingProgress) {
+        let now = Date()
+        let final = p.step == p.steps
+        let last = final || p.valLoss != nil
+        if standardErrorIsTerminal {
+            guard last || now.timeIntervalSince(lastPrint) > 0.2 else { return }
+            let val = p.valLoss.map { String(format: " | val %.4f", $0) } ?? ""
+            let line = String(format: "\r%@ step %d/%d | loss %.4f%@ | lr %.2e | %@ tok/s | %@ elapsed | ETA %@\u{1B}[K",
+                              label, p.step, p.steps, p.loss, val, p.lr, formatRate(p.tokensPerSecond),
+                              formatDuration(p.elapsedSeconds), formatDuration(p.etaSeconds))
+            FileHandle.standardError.write(Data(line.utf8))
+            // A validation result stays on screen: the next report starts a new line.
+            if p.valLoss != nil && !final { FileHandle.standardError.write(Data("\n".utf8)) }
+        } else {
+            guard last || now.timeIntervalSince(lastPrint) > 5 else { return }
+            let val = p.valLoss.map { String(format: ", \"val_loss\": %.5f", $0) } ?? ""
+            printError(String(format: "{\"step\": %d, \"steps\": %d, \"loss\": %.5f%@, \"tokens_per_s\": %.1f, \"eta_s\": %.1f}",
+                              p.step, p.steps, p.loss, val, p.tokensPerSecond, p.etaSeconds))
+        }
+        lastPrint = now
+    }
+
+    func finish() {
+        if standardErrorIsTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
 }
