@@ -17,19 +17,33 @@ let package = Package(
         .library(name: "SeedTensor", targets: ["SeedTensor"]),
         .library(name: "SeedModel", targets: ["SeedModel"]),
         .library(name: "SeedTrain", targets: ["SeedTrain"]),
+        .library(name: "SeedTokenizer", targets: ["SeedTokenizer"]),
+        .library(name: "SeedPrivacy", targets: ["SeedPrivacy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         .target(name: "SeedTensor", swiftSettings: fastFlags),
         .target(name: "SeedModel", dependencies: ["SeedTensor"], swiftSettings: fastFlags),
-        .target(name: "SeedTrain", dependencies: ["SeedModel", "SeedTensor", "Yams"], swiftSettings: fastFlags),
+        .target(name: "SeedTokenizer", swiftSettings: fastFlags),
+        .target(name: "SeedTrain", dependencies: ["SeedModel", "SeedTensor", "SeedTokenizer", "Yams"], swiftSettings: fastFlags),
+        .target(
+            name: "SeedPrivacy",
+            dependencies: [
+                "Yams",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: fastFlags
+        ),
         .executableTarget(
             name: "seed",
             dependencies: [
-                "SeedTensor", "SeedModel", "SeedTrain",
+                "SeedTensor", "SeedModel", "SeedTrain", "SeedTokenizer", "SeedPrivacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Resources/sample")],
@@ -38,6 +52,8 @@ let package = Package(
         .testTarget(name: "SeedTensorTests", dependencies: ["SeedTensor"], swiftSettings: fastFlags),
         .testTarget(name: "SeedModelTests", dependencies: ["SeedModel", "SeedTensor"], swiftSettings: fastFlags),
         .testTarget(name: "SeedTrainTests", dependencies: ["SeedTrain", "SeedModel", "SeedTensor"], swiftSettings: fastFlags),
+        .testTarget(name: "SeedTokenizerTests", dependencies: ["SeedTokenizer"], swiftSettings: fastFlags),
+        .testTarget(name: "SeedPrivacyTests", dependencies: ["SeedPrivacy"], swiftSettings: fastFlags),
         .testTarget(name: "SeedCLITests", dependencies: ["seed"], exclude: ["Python"]),
     ],
     swiftLanguageModes: [.v5]
