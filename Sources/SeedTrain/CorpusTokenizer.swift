@@ -1,4 +1,5 @@
 import Foundation
+import SeedTokenizer
 
 public enum CorpusTokenizerError: Error, CustomStringConvertible, Equatable {
     case missingInput(String)
@@ -32,12 +33,15 @@ public struct CorpusSummary: Sendable, Equatable {
 /// Text files to `train.bin` and `val.bin` token shards. Each file gives its last `validationFraction` of
 /// bytes to validation, so validation covers every work rather than only the last ones.
 public struct CorpusTokenizer {
-    /// Bytes handed to the tokenizer at once, cut at a newline: bounds memory on big files.
+    /// Bytes handed to the tokenizer at once, cut where the tokens cannot change: bounds memory on big files.
     static let chunkBytes = 8 << 20
 
     /// Writes `train.bin` and `val.bin` (no val.bin when the fraction is 0) into `outputDirectory`. Files
     /// are processed one at a time in path order; on error the folder's existing shards are left as they were.
-    public static func tokenize(inputs: [URL], tokenizer: any TextTokenizer, outputDirectory: URL,
+    /// `tokenizerFolder` holds the tokenizer.json that `tokenizer` was loaded from: it is copied beside the
+    /// shards, so that training knows the vocabulary and the run folder gets the tokenizer. Without it (raw
+    /// bytes) a tokenizer.json left there by an earlier run is removed.
+    public static func tokenize(inputs: [URL], tokenizer: any TextTokenizer, tokenizerFolder: URL? = nil, outputDirectory: URL,
                                 validationFraction: Double = 0.1) throws -> CorpusSummary {
         guard validationFraction >= 0, validationFraction < 1 else { throw CorpusTokenizerError.badFraction(validationFraction) }
         let files = try listFiles(inputs)
@@ -67,6 +71,12 @@ public struct CorpusTokenizer {
                     let split = splitPoint(bytes, fraction: validationFraction)
                     try encode(UnsafeBufferPointer(rebasing: bytes[0..<split]), with: tokenizer, into: train)
                     try encode(UnsafeBufferPointer(rebasing: bytes[split...]), with: tokenizer, into: val)
+                    // Each file is a document: the end-of-text token keeps the model from reading one work
+                    // as the continuation of the previous one, and teaches it where a text ends.
+                    if let end = tokenizer.endOfTextId {
+                        if split > 0 { try train.append([end]) }
+                        if split < bytes.count { try val.append([end]) }
+                    }
                 }
                 summary.bytes += data.count
             }
@@ -85,9 +95,25 @@ public struct CorpusTokenizer {
             val.cancel()
             throw error
         }
+        try installTokenizerFiles(from: tokenizerFolder, into: outputDirectory)
         summary.trainTokens = train.count
         summary.valTokens = validationFraction > 0 ? val.count : 0
         return summary
+    }
+
+    static let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json"]
+
+    private static func installTokenizerFiles(from source: URL?, into folder: URL) throws {
+        let fm = FileManager.default
+        for name in tokenizerFiles {
+            let target = folder.appendingPathComponent(name)
+            if let source, source.standardizedFileURL == folder.standardizedFileURL { continue }
+            try? fm.removeItem(at: target)
+            guard let from = source?.appendingPathComponent(name), fm.fileExists(atPath: from.path) else { continue }
+            do { try fm.copyItem(at: from, to: target) } catch {
+                throw CorpusTokenizerError.cannotCreate(target.path, reason: error.localizedDescription)
+            }
+        }
     }
 
     /// Regular files under `inputs` (folders walked recursively, hidden entries skipped), sorted by path
@@ -142,7 +168,11 @@ public struct CorpusTokenizer {
         var start = 0
         while start < bytes.count {
             var end = min(bytes.count, start + chunkBytes)
-            if end < bytes.count, let cut = bytes[start..<end].lastIndex(of: UInt8(ascii: "\n")) { end = cut + 1 }
+            // A block boundary must not change the tokens: BPE pieces can run across a bare newline.
+            if end < bytes.count {
+                let cut = Tokenizer.lastSafeCut(in: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                end = cut.map { start + $0 } ?? bytes.count
+            }
             let tokens = tokenizer.encode(UnsafeBufferPointer(rebasing: bytes[start..<end]))
             try writer.append(tokens)
             start = end

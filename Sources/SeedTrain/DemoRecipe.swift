@@ -1,5 +1,6 @@
 import Foundation
 import SeedModel
+import SeedTokenizer
 
 /// `seed demo`: the whole pre-training path on the bundled sample corpus, sized to take about two minutes
 /// on two cores. Its folder carries a marker so that a second demo replaces the first one and nothing else.

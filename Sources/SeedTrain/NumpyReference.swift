@@ -37,10 +37,12 @@ public enum NumpyReference {
         return values.count == shapes.count ? values : nil
     }
 
-    static func runPython(_ script: String, environment: [String: String]) -> String? {
+    /// The standard output of `python3 -c script arguments...`, or nil when it cannot run or fails.
+    static func runPython(_ script: String, arguments: [String] = [],
+                          environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
+        process.arguments = ["python3", "-c", script] + arguments
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -43,10 +43,16 @@ public struct RunFolder {
         try fm.createDirectory(at: url, withIntermediateDirectories: true)
         try ModelFolder.writeConfig(model.config, to: url)
         try config.yaml.write(to: url.appendingPathComponent("training.yaml"), atomically: true, encoding: .utf8)
+        // The model folder must be usable alone: `seed generate`, `seed serve` and transformers read the
+        // tokenizer from it. tokenizer_config.json (chat template, end token) travels with tokenizer.json.
         if let tokenizerSource {
-            let target = url.appendingPathComponent("tokenizer.json")
-            try? fm.removeItem(at: target)
-            try fm.copyItem(at: tokenizerSource, to: target)
+            for name in ["tokenizer.json", "tokenizer_config.json"] {
+                let source = tokenizerSource.deletingLastPathComponent().appendingPathComponent(name)
+                guard fm.fileExists(atPath: source.path) else { continue }
+                let target = url.appendingPathComponent(name)
+                try? fm.removeItem(at: target)
+                try fm.copyItem(at: source, to: target)
+            }
         }
     }
 

@@ -1,28 +1,21 @@
 import Foundation
+import SeedTokenizer
 
-/// The tokenizer that goes with a run folder: raw bytes unless the folder holds a `tokenizer.json`.
-public struct RunTokenizer {
-    let bytes = ByteTokenizer()
-
-    public static func load(_ folder: URL, vocabularySize: Int) throws -> RunTokenizer {
-        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("tokenizer.json").path) {
-            throw TrainingError.badValue("\(folder.path) uses a BPE tokenizer; this build of seed reads byte-level models only")
+/// The tokenizer that goes with a run or model folder: its `tokenizer.json`, or raw bytes for a model
+/// trained on bytes (a vocabulary of 256 and no tokenizer.json).
+public enum RunTokenizer {
+    public static func load(_ folder: URL, vocabularySize: Int) throws -> Tokenizer {
+        let file = folder.appendingPathComponent("tokenizer.json")
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            guard vocabularySize == 256 else {
+                throw TrainingError.badValue("\(folder.path) has a vocabulary of \(vocabularySize) but no tokenizer.json to go with it")
+            }
+            return Tokenizer.bytes
         }
-        guard vocabularySize == 256 else {
-            throw TrainingError.badValue("\(folder.path) has a vocabulary of \(vocabularySize) but no tokenizer.json to go with it")
+        let tokenizer = try Tokenizer.load(file)
+        guard tokenizer.vocabularySize <= vocabularySize else {
+            throw TrainingError.badValue("\(file.path) has \(tokenizer.vocabularySize) ids but the model only \(vocabularySize); they do not belong together")
         }
-        return RunTokenizer()
+        return tokenizer
     }
-
-    public func encode(_ text: String) -> [Int32] {
-        Array(text.utf8).withUnsafeBufferPointer { bytes.encode($0) }
-    }
-
-    public func streamingDecoder() -> StreamingByteDecoder { StreamingByteDecoder() }
-}
-
-/// Turns tokens into bytes as they arrive. Bytes pass straight through: a terminal assembles the UTF-8.
-public struct StreamingByteDecoder {
-    public mutating func append(_ token: Int32) -> [UInt8] { [UInt8(truncatingIfNeeded: token)] }
-    public mutating func flush() -> [UInt8] { [] }
 }

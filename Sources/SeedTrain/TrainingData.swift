@@ -1,4 +1,5 @@
 import Foundation
+import SeedTokenizer
 
 /// A folder made by `seed data tokenize`: `train.bin`, optionally `val.bin`, and `tokenizer.json` when the
 /// tokens are not raw bytes.
@@ -7,6 +8,8 @@ public struct TrainingData {
     public let validation: TokenShard?
     public let vocabularySize: Int
     public let tokenizerFile: URL?
+    /// The token that ends a document, which generation stops at.
+    public let endOfTextId: Int?
 
     public init(directory: URL) throws {
         let trainURL = directory.appendingPathComponent("train.bin")
@@ -16,10 +19,15 @@ public struct TrainingData {
         validation = FileManager.default.fileExists(atPath: valURL.path) ? try TokenShard(contentsOf: valURL) : nil
         let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
         if FileManager.default.fileExists(atPath: tokenizerURL.path) {
-            throw TrainingError.badValue("\(directory.path) was tokenized with a BPE tokenizer; BPE training arrives with SeedTokenizer")
+            let tokenizer = try Tokenizer.load(tokenizerURL)
+            tokenizerFile = tokenizerURL
+            vocabularySize = tokenizer.vocabularySize
+            endOfTextId = tokenizer.endOfTextId.map(Int.init)
+        } else {
+            tokenizerFile = nil
+            vocabularySize = ByteTokenizer().vocabularySize
+            endOfTextId = nil
         }
-        tokenizerFile = nil
-        vocabularySize = ByteTokenizer().vocabularySize
         for (shard, url) in [(train, trainURL), (validation, valURL)] {
             guard let shard else { continue }
             let bound = shard.vocabularyBound

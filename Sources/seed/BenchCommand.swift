@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Seed's kernels and training speed, next to numpy's OpenBLAS where it is installed.",
-        subcommands: [BenchGemmCommand.self, BenchTrainCommand.self])
+        subcommands: [BenchGemmCommand.self, BenchTrainCommand.self, BenchTokenizerCommand.self])
 }
 
 struct BenchOutputOptions: ParsableArguments {

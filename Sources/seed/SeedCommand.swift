@@ -5,6 +5,6 @@ struct SeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed",
         abstract: "Build small language models with the help of a bigger one.",
-        subcommands: [DataCommand.self, TrainCommand.self, GenerateCommand.self, BenchCommand.self, DemoCommand.self]
+        subcommands: [TokenizerCommand.self, DataCommand.self, TrainCommand.self, GenerateCommand.self, BenchCommand.self, DemoCommand.self]
     )
 }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import SeedTrain
+import SeedTokenizer
 
 final class TokenShardTests: XCTestCase {
     private var folder: URL!
