@@ -18,11 +18,12 @@ public enum ByteLevelAlphabet {
         return scalars
     }()
 
-    /// The byte behind each character of the alphabet; characters outside it are not byte-level.
-    private static let byteForScalar: [UInt32: UInt8] = {
-        var map: [UInt32: UInt8] = [:]
-        for (byte, scalar) in scalarForByte.enumerated() { map[scalar.value] = UInt8(byte) }
-        return map
+    /// The byte behind each character of the alphabet, indexed by scalar value (all are below U+0144);
+    /// -1 for characters outside it, which are not byte-level.
+    private static let byteForScalar: [Int16] = {
+        var table = [Int16](repeating: -1, count: 0x144)
+        for (byte, scalar) in scalarForByte.enumerated() { table[Int(scalar.value)] = Int16(byte) }
+        return table
     }()
 
     private static func isPrintable(_ byte: UInt8) -> Bool {
@@ -39,10 +40,10 @@ public enum ByteLevelAlphabet {
     /// The raw bytes behind an alphabet string, or nil when a character is not part of the alphabet.
     public static func bytes(for string: String) -> [UInt8]? {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(string.unicodeScalars.count)
+        bytes.reserveCapacity(string.utf8.count)
         for scalar in string.unicodeScalars {
-            guard let byte = byteForScalar[scalar.value] else { return nil }
-            bytes.append(byte)
+            guard scalar.value < 0x144, case let byte = byteForScalar[Int(scalar.value)], byte >= 0 else { return nil }
+            bytes.append(UInt8(byte))
         }
         return bytes
     }

@@ -1,9 +1,14 @@
 /// The four kinds of scalar the split patterns tell apart: `\p{L}`, `\p{N}`, `\s`, and everything else.
 ///
-/// `\s` here is the Unicode White_Space property, which is what both peers use: Oniguruma (Hugging Face
-/// tokenizers) and Rust's regex crate (tiktoken) match U+0009–000D, U+0020, U+0085, U+00A0, U+1680,
-/// U+2000–200A, U+2028, U+2029, U+202F, U+205F and U+3000, and not U+001C–001F, U+180E, U+200B or U+FEFF.
-/// Swift's `Character.isWhitespace` would differ on some of these, so the scanners never use it.
+/// `\s` is the Unicode White_Space property, as in both peers: Oniguruma (Hugging Face tokenizers) and Rust's
+/// regex crate (tiktoken) match U+0009–000D, U+0020, U+0085, U+00A0, U+1680, U+2000–200A, U+2028, U+2029,
+/// U+202F, U+205F and U+3000, and not U+001C–001F, U+180E, U+200B or U+FEFF. Python's `str.isspace` (and so
+/// its `re` module) takes U+001C–001F too, and `Character.isWhitespace` judges whole grapheme clusters (a space
+/// with a combining mark counts), so only the scalar property will do.
+///
+/// The categories come from the Swift runtime's Unicode tables, which may be newer than the peers': Swift 6.3
+/// carries Unicode 17, tokenizers 0.23 and tiktoken 0.14 carry Unicode 16, so the 4,657 letters and digits
+/// that Unicode 17 added are `.other` to the peers.
 @usableFromInline
 enum ScalarClass: UInt8 {
     case other

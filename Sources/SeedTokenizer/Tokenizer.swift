@@ -120,9 +120,14 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
         private var cache = PieceCache()
         private var scratch: [UInt8] = []
 
+        /// The model's single-byte tokens, held here so that the hot path touches no other model field
+        /// (copying the model struct would retain each of its arrays for every piece).
+        private let byteIds: [Int32]
+
         init(tokenizer: Tokenizer, matcher: SpecialTokenMatcher) {
             self.tokenizer = tokenizer
             self.matcher = matcher
+            self.byteIds = tokenizer.model.byteIds
         }
 
         /// The ids of UTF-8 `text`.
@@ -169,16 +174,15 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
         }
 
         @inline(__always) private mutating func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into ids: inout [Int32]) {
-            let model = tokenizer.model
             if piece.count == 1 {
-                let id = model.byteIds[Int(piece[0])]
-                if id >= 0 { ids.append(id) } else if let unknown = model.unknownId { ids.append(unknown) }
+                let id = byteIds[Int(piece[0])]
+                if id >= 0 { ids.append(id) } else if let unknown = tokenizer.model.unknownId { ids.append(unknown) }
                 return
             }
             let hash = PieceCache.hash(piece)
             if cache.appendCached(piece, hash: hash, to: &ids) { return }
             let first = ids.count
-            model.encode(piece: piece, into: &ids)
+            tokenizer.model.encode(piece: piece, into: &ids)
             cache.insert(piece, hash: hash, ids: ids[first...])
         }
     }
@@ -186,10 +190,9 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
     // MARK: Decoding
 
     /// The bytes of the tokens, concatenated; ids outside the vocabulary give nothing.
-    public func decodeBytes(_ ids: some Sequence<Int32>, skipSpecialTokens: Bool = false) -> [UInt8] {
+    public func decodeBytes(_ ids: [Int32], skipSpecialTokens: Bool = false) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(ids.underestimatedCount * 4)
-        decodeTable.append(ids, skippingSpecial: skipSpecialTokens, to: &bytes)
+        ids.withUnsafeBufferPointer { decodeTable.append($0, skippingSpecial: skipSpecialTokens, to: &bytes) }
         return bytes
     }
 
@@ -208,6 +211,7 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
 
 /// Token bytes by id in one arena, with special tokens marked so that decoding can skip them.
 struct DecodeTable: Sendable {
+    static let slack = 16
     private let starts: [Int32]
     private let bytes: [UInt8]
     private let special: [Bool]
@@ -227,19 +231,48 @@ struct DecodeTable: Sendable {
             arena += content
             starts.append(Int32(arena.count))
         }
+        arena += repeatElement(0, count: Self.slack)
         self.starts = starts
         self.bytes = arena
         self.special = special
     }
 
-    func append(_ ids: some Sequence<Int32>, skippingSpecial: Bool, to output: inout [UInt8]) {
+    /// Sizes the output once, then copies each token's bytes with one 16-byte vector move when they fit
+    /// (tokens average four bytes, so a per-token `append(contentsOf:)` or a length-exact copy costs more than
+    /// the bytes themselves). The moves may write past a token's end into the next one's place or into the
+    /// 16 bytes of slack, which the final truncation drops; the arena has the same slack for the loads.
+    func append(_ ids: UnsafeBufferPointer<Int32>, skippingSpecial: Bool, to output: inout [UInt8]) {
         starts.withUnsafeBufferPointer { starts in
             bytes.withUnsafeBufferPointer { bytes in
-                let count = starts.count - 1
-                for id in ids {
-                    let index = Int(id)
-                    guard index >= 0, index < count, !(skippingSpecial && special[index]) else { continue }
-                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[Int(starts[index])..<Int(starts[index + 1])]))
+                special.withUnsafeBufferPointer { special in
+                    let count = starts.count - 1
+                    @inline(__always) func kept(_ id: Int32) -> Int? {
+                        let index = Int(id)
+                        guard index >= 0, index < count, !(skippingSpecial && special[index]) else { return nil }
+                        return index
+                    }
+                    var total = 0
+                    for id in ids {
+                        if let index = kept(id) { total += Int(starts[index + 1] - starts[index]) }
+                    }
+                    let first = output.count
+                    output.append(contentsOf: repeatElement(0, count: total + Self.slack))
+                    output.withUnsafeMutableBufferPointer { out in
+                        var target = out.baseAddress! + first
+                        let source = bytes.baseAddress!
+                        for id in ids {
+                            guard let index = kept(id) else { continue }
+                            let start = Int(starts[index]), length = Int(starts[index + 1]) - start
+                            if length <= Self.slack {
+                                UnsafeMutableRawPointer(target).storeBytes(
+                                    of: UnsafeRawPointer(source + start).loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
+                            } else {
+                                target.update(from: source + start, count: length)
+                            }
+                            target += length
+                        }
+                    }
+                    output.removeLast(Self.slack)
                 }
             }
         }

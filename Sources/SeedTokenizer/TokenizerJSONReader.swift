@@ -17,9 +17,11 @@ extension Tokenizer {
     /// Reads a Hugging Face tokenizer.json of a byte-level BPE model. `path` only names the source in errors.
     public convenience init(tokenizerJSON data: Data, path: String = "tokenizer.json") throws {
         let reader = TokenizerJSONReader(path: path)
-        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw TokenizerError.malformed(path: path, reason: "it is not a JSON object")
+        let parsed: JSONValue
+        do { parsed = try data.withUnsafeBytes { try JSONValue.parse($0.bindMemory(to: UInt8.self)) } } catch let error as JSONValue.SyntaxError {
+            throw TokenizerError.malformed(path: path, reason: "\(error.reason) at byte \(error.offset)")
         }
+        guard let root = parsed.object else { throw TokenizerError.malformed(path: path, reason: "it is not a JSON object") }
         let specials = try reader.addedTokens(root["added_tokens"])
         let split = try reader.preTokenizer(root["pre_tokenizer"])
         let normalizesNFC = try reader.normalizer(root["normalizer"])
@@ -38,45 +40,38 @@ private struct TokenizerJSONReader {
     func malformed(_ reason: String) -> TokenizerError { .malformed(path: path, reason: reason) }
     func unsupported(_ what: String) -> TokenizerError { .unsupported(path: path, what: what) }
 
-    func int(_ value: Any?) -> Int? {
-        if let int = value as? Int { return int }
-        guard let number = value as? NSNumber else { return nil }
-        let int = number.intValue
-        return Double(int) == number.doubleValue ? int : nil
-    }
+    func isNull(_ value: JSONValue?) -> Bool { value == nil || value == .null }
 
-    func isNull(_ value: Any?) -> Bool { value == nil || value is NSNull }
-
-    func addedTokens(_ value: Any?) throws -> [SpecialToken] {
+    func addedTokens(_ value: JSONValue?) throws -> [SpecialToken] {
         guard !isNull(value) else { return [] }
-        guard let entries = value as? [[String: Any]] else { throw malformed("added_tokens must be a list of objects") }
+        guard let entries = value?.array else { throw malformed("added_tokens must be a list of objects") }
         return try entries.enumerated().map { index, entry in
-            guard let content = entry["content"] as? String, let id = int(entry["id"]), id >= 0 else {
+            guard let content = entry["content"]?.string, let id = entry["id"]?.int, id >= 0, id <= Int(Int32.max) else {
                 throw malformed("added_tokens[\(index)] needs a string `content` and a non-negative integer `id`")
             }
-            return SpecialToken(content: content, id: Int32(id), isSpecial: (entry["special"] as? Bool) ?? false)
+            return SpecialToken(content: content, id: Int32(id), isSpecial: entry["special"]?.bool ?? false)
         }
     }
 
     /// The split pattern and prefix-space rule of a ByteLevel or Split + ByteLevel pre-tokenizer.
-    func preTokenizer(_ value: Any?) throws -> (pattern: SplitPattern?, addsPrefixSpace: Bool) {
-        guard let object = value as? [String: Any], let type = object["type"] as? String else {
+    func preTokenizer(_ value: JSONValue?) throws -> (pattern: SplitPattern?, addsPrefixSpace: Bool) {
+        guard let type = value?["type"]?.string else {
             throw unsupported("a tokenizer without a ByteLevel pre-tokenizer (not byte-level BPE)")
         }
         switch type {
         case "ByteLevel":
-            let usesRegex = (object["use_regex"] as? Bool) ?? true
-            return (usesRegex ? .gpt2 : nil, (object["add_prefix_space"] as? Bool) ?? true)
+            let usesRegex = value?["use_regex"]?.bool ?? true
+            return (usesRegex ? .gpt2 : nil, value?["add_prefix_space"]?.bool ?? true)
         case "Sequence":
-            guard let steps = object["pretokenizers"] as? [[String: Any]] else { throw malformed("pre_tokenizer.pretokenizers must be a list") }
+            guard let steps = value?["pretokenizers"]?.array else { throw malformed("pre_tokenizer.pretokenizers must be a list") }
             var pattern: SplitPattern?
             var byteLevel: (usesRegex: Bool, addsPrefixSpace: Bool)?
             for step in steps {
-                switch step["type"] as? String {
+                switch step["type"]?.string {
                 case "Split" where pattern == nil && byteLevel == nil: pattern = try splitPattern(step)
                 case "ByteLevel" where byteLevel == nil:
-                    byteLevel = ((step["use_regex"] as? Bool) ?? true, (step["add_prefix_space"] as? Bool) ?? true)
-                default: throw unsupported("pre-tokenizer sequence step \(step["type"] as? String ?? "?") in this position")
+                    byteLevel = (step["use_regex"]?.bool ?? true, step["add_prefix_space"]?.bool ?? true)
+                default: throw unsupported("pre-tokenizer sequence step \(step["type"]?.string ?? "?") in this position")
                 }
             }
             guard let byteLevel else { throw unsupported("a pre-tokenizer sequence without ByteLevel (not byte-level BPE)") }
@@ -90,47 +85,48 @@ private struct TokenizerJSONReader {
         }
     }
 
-    private func splitPattern(_ step: [String: Any]) throws -> SplitPattern {
-        guard let source = step["pattern"] as? [String: Any], let regex = source["Regex"] as? String else {
-            throw unsupported("a Split pre-tokenizer on a literal string")
-        }
-        guard (step["behavior"] as? String ?? "Isolated") == "Isolated", (step["invert"] as? Bool) != true else {
-            throw unsupported("a Split pre-tokenizer with behavior \(step["behavior"] ?? "?") or invert")
+    private func splitPattern(_ step: JSONValue) throws -> SplitPattern {
+        guard let regex = step["pattern"]?["Regex"]?.string else { throw unsupported("a Split pre-tokenizer on a literal string") }
+        guard (step["behavior"]?.string ?? "Isolated") == "Isolated", step["invert"]?.bool != true else {
+            throw unsupported("a Split pre-tokenizer with behavior \(step["behavior"]?.string ?? "?") or invert")
         }
         guard let pattern = SplitPattern(regex: regex) else { throw unsupported("the split regex \(regex)") }
         return pattern
     }
 
-    func normalizer(_ value: Any?) throws -> Bool {
+    func normalizer(_ value: JSONValue?) throws -> Bool {
         guard !isNull(value) else { return false }
-        guard let object = value as? [String: Any], let type = object["type"] as? String else { throw malformed("normalizer must be an object") }
+        guard let type = value?["type"]?.string else { throw malformed("normalizer must be an object") }
         switch type {
         case "NFC": return true
-        case "Sequence" where (object["normalizers"] as? [Any])?.isEmpty == true: return false
+        case "Sequence" where value?["normalizers"]?.array?.isEmpty == true: return false
         default: throw unsupported("normalizer \(type)")
         }
     }
 
-    func checkDecoder(_ value: Any?) throws {
+    func checkDecoder(_ value: JSONValue?) throws {
         guard !isNull(value) else { return }
-        guard let type = (value as? [String: Any])?["type"] as? String else { throw malformed("decoder must be an object") }
+        guard let type = value?["type"]?.string else { throw malformed("decoder must be an object") }
         guard type == "ByteLevel" else { throw unsupported("decoder \(type)") }
     }
 
-    func model(_ value: Any?, specials: [SpecialToken]) throws -> BPEModel {
-        guard let object = value as? [String: Any] else { throw malformed("`model` is missing") }
-        let type = object["type"] as? String ?? "BPE"
+    func model(_ value: JSONValue?, specials: [SpecialToken]) throws -> BPEModel {
+        guard let object = value?.object else { throw malformed("`model` is missing") }
+        let type = object["type"]?.string ?? "BPE"
         guard type == "BPE" else { throw unsupported("model type \(type)") }
-        if object["byte_fallback"] as? Bool == true { throw unsupported("BPE with byte_fallback (SentencePiece style)") }
-        for key in ["continuing_subword_prefix", "end_of_word_suffix"] where !isNull(object[key]) && (object[key] as? String) != "" {
+        if object["byte_fallback"]?.bool == true { throw unsupported("BPE with byte_fallback (SentencePiece style)") }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] where !isNull(object[key]) && object[key]?.string != "" {
             throw unsupported("BPE with \(key)")
         }
-        if let dropout = object["dropout"] as? NSNumber, dropout.doubleValue > 0 { throw unsupported("BPE dropout") }
-        guard let vocab = object["vocab"] as? [String: Any] else { throw malformed("model.vocab must be an object of token: id") }
+        if case .number(let dropout)? = object["dropout"], dropout > 0 { throw unsupported("BPE dropout") }
+        guard let entries = object["vocab"]?.object else { throw malformed("model.vocab must be an object of token: id") }
         let specialContents = Set(specials.map(\.content))
+        var vocab: [String: Int32] = [:]
+        vocab.reserveCapacity(entries.count)
         var tokens: [[UInt8]?] = []
-        for (token, idValue) in vocab {
-            guard let id = int(idValue), id >= 0 else { throw malformed("vocab entry \(token) has no valid id") }
+        for (token, idValue) in entries {
+            guard let id = idValue.int, id >= 0, id <= Int(Int32.max) else { throw malformed("vocab entry \(token) has no valid id") }
+            vocab[token] = Int32(id)
             guard let bytes = ByteLevelAlphabet.bytes(for: token) else {
                 if specialContents.contains(token) { continue }
                 throw unsupported("vocab entry \(token), which is not in the byte-level alphabet,")
@@ -139,64 +135,63 @@ private struct TokenizerJSONReader {
             tokens[id] = bytes
         }
         let merges = try self.merges(object["merges"], vocab: vocab)
-        let unknown = (object["unk_token"] as? String).flatMap { vocab[$0] }.flatMap(int).map(Int32.init)
-        return try BPEModel(tokens: tokens, merges: merges, ignoresMerges: object["ignore_merges"] as? Bool ?? false,
-                            unknownId: unknown)
+        let unknown = object["unk_token"]?.string.flatMap { vocab[$0] }
+        return try BPEModel(tokens: tokens, merges: merges, ignoresMerges: object["ignore_merges"]?.bool ?? false, unknownId: unknown)
     }
 
     /// Merges as `"a b"` strings (before tokenizers 0.20) or as `["a", "b"]` pairs.
-    private func merges(_ value: Any?, vocab: [String: Any]) throws -> [TokenPair] {
-        guard let entries = value as? [Any] else { throw malformed("model.merges must be a list") }
+    private func merges(_ value: JSONValue?, vocab: [String: Int32]) throws -> [TokenPair] {
+        guard let entries = value?.array else { throw malformed("model.merges must be a list") }
         var pairs: [TokenPair] = []
         pairs.reserveCapacity(entries.count)
         for (rank, entry) in entries.enumerated() {
-            let parts: [String]
-            if let text = entry as? String {
-                parts = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-            } else if let pair = entry as? [String] {
-                parts = pair
-            } else {
+            var left: Int32?, right: Int32?
+            switch entry {
+            case .string(let text):
+                // Byte-level tokens never hold a space (it is written Ġ), so the one space separates the two.
+                let parts = text.utf8.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+                if parts.count == 2 { (left, right) = (vocab[String(Substring(parts[0]))], vocab[String(Substring(parts[1]))]) }
+            case .array(let pair) where pair.count == 2:
+                if let a = pair[0].string, let b = pair[1].string { (left, right) = (vocab[a], vocab[b]) }
+            default:
                 throw malformed("merges[\(rank)] is neither \"a b\" nor [\"a\", \"b\"]")
             }
-            guard parts.count == 2, let left = vocab[parts[0]].flatMap(int), let right = vocab[parts[1]].flatMap(int) else {
-                throw malformed("merges[\(rank)] does not join two vocabulary tokens")
-            }
-            pairs.append(TokenPair(left: Int32(left), right: Int32(right)))
+            guard let left, let right else { throw malformed("merges[\(rank)] does not join two vocabulary tokens") }
+            pairs.append(TokenPair(left: left, right: right))
         }
         return pairs
     }
 
     /// Ids added around every encoded text: from a TemplateProcessing `single` template.
-    func postProcessor(_ value: Any?) throws -> (prefix: [Int32], suffix: [Int32]) {
+    func postProcessor(_ value: JSONValue?) throws -> (prefix: [Int32], suffix: [Int32]) {
         guard !isNull(value) else { return ([], []) }
-        guard let object = value as? [String: Any], let type = object["type"] as? String else { throw malformed("post_processor must be an object") }
+        guard let type = value?["type"]?.string else { throw malformed("post_processor must be an object") }
         switch type {
         case "ByteLevel": return ([], [])
         case "Sequence":
             var result: (prefix: [Int32], suffix: [Int32]) = ([], [])
-            for step in object["processors"] as? [Any] ?? [] {
+            for step in value?["processors"]?.array ?? [] {
                 let ids = try postProcessor(step)
                 result.prefix += ids.prefix
                 result.suffix += ids.suffix
             }
             return result
-        case "TemplateProcessing": return try template(object)
+        case "TemplateProcessing": return try template(value!)
         default: throw unsupported("post-processor \(type)")
         }
     }
 
-    private func template(_ object: [String: Any]) throws -> (prefix: [Int32], suffix: [Int32]) {
-        guard let single = object["single"] as? [[String: Any]] else { throw malformed("TemplateProcessing needs a `single` template") }
-        let specials = object["special_tokens"] as? [String: [String: Any]] ?? [:]
+    private func template(_ object: JSONValue) throws -> (prefix: [Int32], suffix: [Int32]) {
+        guard let single = object["single"]?.array else { throw malformed("TemplateProcessing needs a `single` template") }
         var prefix: [Int32] = [], suffix: [Int32] = []
         var seenSequence = false
         for item in single {
             if item["Sequence"] != nil {
                 seenSequence = true
-            } else if let special = item["SpecialToken"] as? [String: Any], let name = special["id"] as? String {
-                guard let ids = specials[name]?["ids"] as? [Any] else { throw malformed("template token \(name) has no ids") }
+            } else if let name = item["SpecialToken"]?["id"]?.string {
+                guard let ids = object["special_tokens"]?[name]?["ids"]?.array else { throw malformed("template token \(name) has no ids") }
                 let values = try ids.map { id -> Int32 in
-                    guard let id = int(id) else { throw malformed("template token \(name) has a bad id") }
+                    guard let id = id.int, id >= 0 else { throw malformed("template token \(name) has a bad id") }
                     return Int32(id)
                 }
                 if seenSequence { suffix += values } else { prefix += values }

@@ -142,7 +142,8 @@ final class TokenizerTests: XCTestCase {
         XCTAssertTrue(error(#"{"pre_tokenizer": {"type": "Metaspace"}, "model": {"type": "BPE", "vocab": {}, "merges": []}}"#).contains("Metaspace"))
         XCTAssertTrue(error(#"{\#(byteLevel), "model": {"type": "BPE", "byte_fallback": true, "vocab": {}, "merges": []}}"#).contains("byte_fallback"))
         XCTAssertTrue(error(#"{\#(byteLevel), "model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}"#).contains("merges[0]"))
-        XCTAssertTrue(error("[1, 2").contains("not a JSON object"))
+        XCTAssertTrue(error("[1, 2").contains("is not a valid tokenizer.json: expected"))
+        XCTAssertTrue(error("[1, 2]").contains("not a JSON object"))
         XCTAssertThrowsError(try Tokenizer.load(URL(fileURLWithPath: "/nonexistent/tokenizer.json")))
     }
 

@@ -8,28 +8,39 @@ REQUEST_JSON names the work:
 PEER is one of
   hf-bytelevel   tokenizers' ByteLevel(add_prefix_space=False, use_regex=True); "regex" is ignored
   hf-split       tokenizers' Split(Regex(regex), behavior="isolated"), which runs Oniguruma
-  regex          the `regex` module's finditer, which runs tiktoken's patterns as its Rust regex does
+  regex          the `regex` module, which runs tiktoken's patterns, possessive forms and all, as Rust's does
 Each job writes the byte offset where every piece ends (uint32, little-endian) to "out". The text files are
 UTF-8, except for the "regex" peer, which reads each byte that is not as one scalar of its own. Prints a JSON
 summary; exits with status 3 when `tokenizers` or `regex` is not installed.
 
+The peers need seconds for what the scanner does in milliseconds, so results are kept in a cache in the temporary
+folder, under a digest of everything they depend on: this script, the peers' versions, the job and the text.
+
 The all-scalars texts put an apostrophe before every scalar U+0000...U+10FFFF (but surrogates), in order.
 Under every pattern a run of scalars of one class then stays one piece or splits evenly, so a scalar classed
-unlike its neighbours changes the pieces, while the peers get few pieces to build; and every scalar is tried
-as a contraction. "common" holds the scalars both peers classify alike; "skewed" the rest, on which they
-disagree because they carry different Unicode versions (Oniguruma's tables trail the `regex` module's).
+unlike its neighbours changes the pieces, while the peers get few pieces to build. Then every letter comes
+again between an apostrophe and an "x", which tells a contraction from a word. "common" holds the scalars both
+peers classify alike; "skewed" the rest, on which they disagree because they carry different Unicode versions
+(Oniguruma's tables trail the `regex` module's).
 """
 import array
+import hashlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
+from itertools import accumulate
 
 try:
     import regex
-    from tokenizers import Regex, pre_tokenizers
+    import tokenizers
+    from tokenizers import PreTokenizedString, Regex, pre_tokenizers
 except ImportError:
     sys.exit(3)
+
+CACHE = os.path.join(tempfile.gettempdir(), "seed-pretokenize-reference")
 
 # Oniguruma, as tokenizers calls it, slows down more than linearly with the pieces of one call: feed it
 # chunks of about this many characters.
@@ -40,32 +51,73 @@ def main():
     with open(sys.argv[1], encoding="utf-8") as f:
         request = json.load(f)
     summary = {}
-    if "all_scalars" in request:
-        summary["skewed_scalars"] = write_all_scalars(request["all_scalars"]["common"], request["all_scalars"]["skewed"])
-    jobs = sorted(request["jobs"], key=lambda job: -os.path.getsize(job["text"]))
     with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-        summary["pieces"] = sum(pool.map(run_job, jobs))
+        if "all_scalars" in request:
+            paths = request["all_scalars"]
+            summary["skewed_scalars"] = cached_all_scalars(pool, paths["common"], paths["skewed"])
+        jobs = sorted(request["jobs"], key=lambda job: -os.path.getsize(job["text"]))
+        list(pool.map(cached_job, jobs))
     print(json.dumps(summary))
 
 
-def run_job(job):
+def cache_path(*parts):
+    digest = hashlib.sha256()
+    with open(__file__, "rb") as f:
+        script = f.read()
+    for part in (script, tokenizers.__version__, regex.__version__, sys.version) + parts:
+        part = part.encode() if isinstance(part, str) else part
+        digest.update(len(part).to_bytes(8, "little") + part)
+    return os.path.join(CACHE, digest.hexdigest())
+
+
+def remember(path, cached):
+    """Copies a finished result into the cache; the rename keeps concurrent runs from reading half a file."""
+    os.makedirs(CACHE, exist_ok=True)
+    partial = f"{cached}.{os.getpid()}"
+    shutil.copyfile(path, partial)
+    os.replace(partial, cached)
+
+
+def cached_job(job):
     with open(job["text"], "rb") as f:
         data = f.read()
+    cached = cache_path(job["peer"], job.get("regex", ""), data)
+    if not os.path.exists(cached):
+        run_job(job, data)
+        remember(job["out"], cached)
+    shutil.copyfile(cached, job["out"])
+
+
+def cached_all_scalars(pool, common_path, skewed_path):
+    count_path = skewed_path + ".count"
+    paths = (common_path, skewed_path, count_path)
+    cached = [cache_path("all scalars", name) for name in ("common", "skewed", "count")]
+    if not all(map(os.path.exists, cached)):
+        skewed_count = write_all_scalars(pool, common_path, skewed_path)
+        with open(count_path, "w") as f:
+            f.write(str(skewed_count))
+        for path, cached_path in zip(paths, cached):
+            remember(path, cached_path)
+    for path, cached_path in zip(paths, cached):
+        shutil.copyfile(cached_path, path)
+    with open(count_path) as f:
+        return int(f.read())
+
+
+def run_job(job, data):
     if job["peer"] == "regex":
         # Each byte that is not UTF-8 becomes a lone surrogate: one scalar outside \p{L}, \p{N} and \s, which
         # is how the scanner reads it.
         ends = regex_piece_ends(data.decode("utf-8", "surrogateescape"), job["regex"])
     elif job["peer"] == "hf-split":
         split = pre_tokenizers.Split(Regex(job["regex"]), behavior="isolated")
-        ends = hf_piece_ends(data.decode("utf-8"), split, mapped_bytes=False)
+        ends = hf_piece_ends(data.decode("utf-8"), split)
     elif job["peer"] == "hf-bytelevel":
-        byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-        ends = hf_piece_ends(data.decode("utf-8"), byte_level, mapped_bytes=True)
+        ends = hf_piece_ends(data.decode("utf-8"), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True))
     else:
         raise ValueError("unknown peer " + job["peer"])
     with open(job["out"], "wb") as f:
         write_uint32_le(f, ends)
-    return len(ends)
 
 
 def write_uint32_le(file, values):
@@ -76,24 +128,20 @@ def write_uint32_le(file, values):
 
 
 def regex_piece_ends(text, pattern):
-    ends, byte_end, character_end = [], 0, 0
-    for match in regex.finditer(pattern, text):
-        # Every scalar matches some alternative of these patterns, so the matches leave no gaps.
-        assert match.start() == character_end, f"no piece covers character {character_end}"
-        character_end = match.end()
-        byte_end += len(match.group().encode("utf-8", "surrogateescape"))
-        ends.append(byte_end)
-    assert character_end == len(text), f"no piece covers character {character_end}"
-    return ends
+    pieces = regex.findall(pattern, text)
+    # Every scalar matches some alternative of these patterns: the matches leave no gaps, so they add up.
+    assert sum(map(len, pieces)) == len(text), "some characters are in no piece"
+    return list(accumulate(len(piece.encode("utf-8", "surrogateescape")) for piece in pieces))
 
 
-def hf_piece_ends(text, pre_tokenizer, mapped_bytes):
-    ends, byte_end = [], 0
+def hf_piece_ends(text, pre_tokenizer):
+    ends, chunk_start = [], 0
     for chunk in safe_chunks(text):
-        for piece, _ in pre_tokenizer.pre_tokenize_str(chunk):
-            # ByteLevel hands back one mapped character per byte; Split hands back the original text.
-            byte_end += len(piece) if mapped_bytes else len(piece.encode("utf-8"))
-            ends.append(byte_end)
+        pieces = PreTokenizedString(chunk)
+        pre_tokenizer.pre_tokenize(pieces)
+        splits = pieces.get_splits(offset_referential="original", offset_type="byte")
+        ends.extend(chunk_start + end for _, (_, end), _ in splits)
+        chunk_start += len(chunk.encode("utf-8"))
     return ends
 
 
@@ -109,6 +157,10 @@ def safe_chunks(text):
         end = len(text) if cut == -1 else cut + 1
         yield text[start:end]
         start = end
+
+
+def peer_classes(text):
+    return scalar_classes(text, hf_spans), scalar_classes(text, regex_spans)
 
 
 def scalar_classes(text, peer):
@@ -135,20 +187,31 @@ def hf_spans(text, pattern):
         yield position, len(text)
 
 
-def write_all_scalars(common_path, skewed_path):
+def write_all_scalars(pool, common_path, skewed_path):
     text = "".join(chr(value) for value in range(0x110000) if not 0xD800 <= value <= 0xDFFF)
-    in_hf = bytearray()
-    for start in range(0, len(text), HF_CHUNK_CHARS):
-        in_hf += scalar_classes(text[start:start + HF_CHUNK_CHARS], hf_spans)
-    in_regex = scalar_classes(text, regex_spans)
+    in_hf, in_regex = bytearray(), bytearray()
+    for hf, by_regex in pool.map(peer_classes, (text[i:i + HF_CHUNK_CHARS] for i in range(0, len(text), HF_CHUNK_CHARS))):
+        in_hf += hf
+        in_regex += by_regex
     common = [c for c, a, b in zip(text, in_hf, in_regex) if a == b]
     skewed = [c for c, a, b in zip(text, in_hf, in_regex) if a != b]
-    for path, scalars in ((common_path, common), (skewed_path, skewed)):
-        # Each line ends in a letter and "\n" and the next starts with one, so safe_chunks may cut there.
-        lines = ("b'" + "'".join(scalars[i:i + 256]) + "'a\n" for i in range(0, len(scalars), 256))
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            f.writelines(lines)
+    common_letters = [c for c, a, b in zip(text, in_hf, in_regex) if a == b == ord("L")]
+    # Each line starts with a letter and ends in a letter and "\n", so safe_chunks may cut there.
+    with open(common_path, "w", encoding="utf-8", newline="") as f:
+        f.writelines(apostrophe_lines(common))
+        f.writelines(contraction_lines(common_letters))
+    with open(skewed_path, "w", encoding="utf-8", newline="") as f:
+        f.writelines(apostrophe_lines(skewed))
     return len(skewed)
+
+
+def apostrophe_lines(scalars):
+    return ("b'" + "'".join(scalars[i:i + 256]) + "'a\n" for i in range(0, len(scalars), 256))
+
+
+def contraction_lines(letters):
+    # A letter that is a contraction after "'" stays apart from the "x" after it; any other joins it.
+    return ("b" + "".join("'" + c + "x" for c in letters[i:i + 256]) + "\n" for i in range(0, len(letters), 256))
 
 
 if __name__ == "__main__":
