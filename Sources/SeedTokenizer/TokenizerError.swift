@@ -7,6 +7,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case badVocabularySize(requested: Int, minimum: Int)
     case duplicateSpecialToken(String)
     case unknownSpecialToken(String)
+    case missingTokenizer(folder: String, vocabularySize: Int)
+    case mismatch(path: String, tokenizerIds: Int, modelIds: Int)
 
     public var description: String {
         switch self {
@@ -19,6 +21,10 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
             return "a vocabulary of \(requested) is too small: it needs at least \(minimum) ids (256 bytes plus the special tokens)"
         case .duplicateSpecialToken(let token): return "special token \(token) is given twice"
         case .unknownSpecialToken(let token): return "\(token) is not a special token of this tokenizer"
+        case .missingTokenizer(let folder, let size):
+            return "\(folder) has a vocabulary of \(size) but no tokenizer.json to go with it; copy the tokenizer.json the model was trained with into it"
+        case .mismatch(let path, let tokenizerIds, let modelIds):
+            return "\(path) has \(tokenizerIds) ids but the model only \(modelIds); they do not belong together"
         }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SeedModel
-import SeedTrain
+import SeedTokenizer
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,7 +27,7 @@ struct GenerateCommand: ParsableCommand {
         try reportingErrors {
             let folder = URL(fileURLWithPath: model)
             let loaded = try ModelFolder.load(folder)
-            let tokenizer = try RunTokenizer.load(folder, vocabularySize: loaded.config.vocabSize)
+            let tokenizer = try Tokenizer.load(modelFolder: folder, vocabularySize: loaded.config.vocabSize)
             let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed)
             let out = FileHandle.standardOutput
             out.write(Data(prompt.utf8))
