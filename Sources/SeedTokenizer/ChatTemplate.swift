@@ -40,12 +40,9 @@ public enum ChatTemplate {
     public static func encode(_ messages: [ChatMessage], with tokenizer: Tokenizer, addGenerationPrompt: Bool = false) throws -> Encoded {
         guard let start = tokenizer.specialTokenId(startToken) else { throw TokenizerError.unknownSpecialToken(startToken) }
         guard let end = tokenizer.specialTokenId(endToken) else { throw TokenizerError.unknownSpecialToken(endToken) }
-        var encoder = tokenizer.makeEncoder()
         var result = Encoded(ids: [], assistantMask: [])
         func append(_ text: String, learnedFrom contentStart: Int?) {
-            var text = text
-            var ids: [Int32] = []
-            text.withUTF8 { encoder.encode($0, into: &ids) }
+            let ids = tokenizer.encode(text)
             var end = 0
             for id in ids {
                 end += tokenizer.model.bytes(of: id).count

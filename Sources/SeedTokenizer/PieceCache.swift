@@ -1,3 +1,5 @@
+import Foundation
+
 /// Remembers the ids of pieces already encoded. Natural text repeats a small set of words, so after the
 /// first few kilobytes almost every piece is a hit and encoding costs a hash and a compare per piece.
 /// Keys and values live in two arenas indexed by an open-addressing table; no allocation per entry.
@@ -106,6 +108,20 @@ struct PieceCache {
         keyBytes.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
         count = 0
+    }
+}
+
+/// Warm caches kept between calls, one per thread that encoded at the same time.
+final class PieceCachePool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var caches: [PieceCache] = []
+
+    func take() -> PieceCache {
+        lock.withLock { caches.popLast() } ?? PieceCache()
+    }
+
+    func give(_ cache: PieceCache) {
+        lock.withLock { if caches.count < 16 { caches.append(cache) } }
     }
 }
 

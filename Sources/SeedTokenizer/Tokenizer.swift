@@ -17,6 +17,7 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
     let preTokenizer: PreTokenizer?
     /// Every id's bytes for decoding, special tokens included: one lookup per id on the hot path.
     private let decodeTable: DecodeTable
+    private let cachePool = PieceCachePool()
 
     public init(model: BPEModel, pattern: SplitPattern?, specialTokens: [SpecialToken] = [], addsPrefixSpace: Bool = false,
                 normalizesNFC: Bool = false, prefixIds: [Int32] = [], suffixIds: [Int32] = []) {
@@ -42,15 +43,27 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
 
     // MARK: Encoding
 
+    /// An encoder with an empty cache of its own, for a caller that keeps it (one per thread).
     public func makeEncoder(allowedSpecial: SpecialTokenPolicy = .none) -> Encoder {
-        Encoder(tokenizer: self, matcher: SpecialTokenMatcher(specialTokens, policy: allowedSpecial))
+        Encoder(tokenizer: self, matcher: SpecialTokenMatcher(specialTokens, policy: allowedSpecial), cache: PieceCache())
+    }
+
+    /// Runs `body` with an encoder whose cache was warmed by earlier calls on this tokenizer: corpus files,
+    /// requests and batches are encoded one call at a time, and a cold cache would re-merge every word of
+    /// every call.
+    func withEncoder<T>(allowedSpecial: SpecialTokenPolicy = .none, _ body: (inout Encoder) -> T) -> T {
+        var encoder = Encoder(tokenizer: self, matcher: SpecialTokenMatcher(specialTokens, policy: allowedSpecial),
+                              cache: cachePool.take())
+        defer { cachePool.give(encoder.cache) }
+        return body(&encoder)
     }
 
     public func encode(_ text: String, allowedSpecial: SpecialTokenPolicy = .none, addingSpecialTokens: Bool = false) -> [Int32] {
-        var encoder = makeEncoder(allowedSpecial: allowedSpecial)
         var ids = addingSpecialTokens ? prefixIds : []
         var text = text
-        text.withUTF8 { encoder.encode($0, into: &ids) }
+        withEncoder(allowedSpecial: allowedSpecial) { encoder in
+            text.withUTF8 { encoder.encode($0, into: &ids) }
+        }
         if addingSpecialTokens { ids += suffixIds }
         return ids
     }
@@ -68,12 +81,13 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
         results.withUnsafeMutableBufferPointer { results in
             let results = results
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var encoder = makeEncoder(allowedSpecial: allowedSpecial)
-                for index in stride(from: worker, to: texts.count, by: workers) {
-                    var text = texts[index]
-                    var ids: [Int32] = []
-                    text.withUTF8 { encoder.encode($0, into: &ids) }
-                    results[index] = ids
+                withEncoder(allowedSpecial: allowedSpecial) { encoder in
+                    for index in stride(from: worker, to: texts.count, by: workers) {
+                        var text = texts[index]
+                        var ids: [Int32] = []
+                        text.withUTF8 { encoder.encode($0, into: &ids) }
+                        results[index] = ids
+                    }
                 }
             }
         }
@@ -87,20 +101,20 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
         let workers = ProcessInfo.processInfo.activeProcessorCount
         let sliceBytes = 1 << 20
         guard workers > 1, text.count >= 2 * sliceBytes else {
-            var encoder = makeEncoder()
-            return encoder.encodeAll(text)
+            return withEncoder { $0.encodeAll(text) }
         }
         let slices = WordCounter.cut(text, into: text.count / sliceBytes)
         var parts = [[Int32]](repeating: [], count: slices.count)
         parts.withUnsafeMutableBufferPointer { parts in
             let parts = parts
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var encoder = makeEncoder()
-                for index in stride(from: worker, to: slices.count, by: workers) {
-                    var ids: [Int32] = []
-                    ids.reserveCapacity(slices[index].count / 3)
-                    encoder.encode(UnsafeBufferPointer(rebasing: text[slices[index]]), into: &ids)
-                    parts[index] = ids
+                withEncoder { encoder in
+                    for index in stride(from: worker, to: slices.count, by: workers) {
+                        var ids: [Int32] = []
+                        ids.reserveCapacity(slices[index].count / 3)
+                        encoder.encode(UnsafeBufferPointer(rebasing: text[slices[index]]), into: &ids)
+                        parts[index] = ids
+                    }
                 }
             }
         }
@@ -117,16 +131,16 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
     public struct Encoder {
         let tokenizer: Tokenizer
         let matcher: SpecialTokenMatcher
-        private var cache = PieceCache()
-        private var scratch: [UInt8] = []
+        fileprivate(set) var cache: PieceCache
 
         /// The model's single-byte tokens, held here so that the hot path touches no other model field
         /// (copying the model struct would retain each of its arrays for every piece).
         private let byteIds: [Int32]
 
-        init(tokenizer: Tokenizer, matcher: SpecialTokenMatcher) {
+        init(tokenizer: Tokenizer, matcher: SpecialTokenMatcher, cache: PieceCache) {
             self.tokenizer = tokenizer
             self.matcher = matcher
+            self.cache = cache
             self.byteIds = tokenizer.model.byteIds
         }
 
