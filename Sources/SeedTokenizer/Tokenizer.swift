@@ -95,15 +95,16 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
     }
 
     /// Encodes one big text on every core, special-token text included as plain text. The text is cut into
-    /// slices only where no split pattern can join the bytes on either side (see `WordCounter.isSafeCut`),
+    /// slices only where no split pattern can join the bytes on either side (see `TextCuts.isSafeCut`),
     /// so the ids are exactly those of a single-threaded pass.
     public func encodeInParallel(_ text: UnsafeBufferPointer<UInt8>) -> [Int32] {
         let workers = ProcessInfo.processInfo.activeProcessorCount
         let sliceBytes = 1 << 20
-        guard workers > 1, text.count >= 2 * sliceBytes else {
+        // Without a split pattern the whole text is one piece, which no cut may divide.
+        guard workers > 1, text.count >= 2 * sliceBytes, pattern != nil else {
             return withEncoder { $0.encodeAll(text) }
         }
-        let slices = WordCounter.cut(text, into: text.count / sliceBytes)
+        let slices = TextCuts.cut(text, into: text.count / sliceBytes)
         var parts = [[Int32]](repeating: [], count: slices.count)
         parts.withUnsafeMutableBufferPointer { parts in
             let parts = parts
@@ -112,7 +113,7 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
                     for index in stride(from: worker, to: slices.count, by: workers) {
                         var ids: [Int32] = []
                         ids.reserveCapacity(slices[index].count / 3)
-                        encoder.encode(UnsafeBufferPointer(rebasing: text[slices[index]]), into: &ids)
+                        encoder.encode(UnsafeBufferPointer(rebasing: text[slices[index]]), into: &ids, continuingEarlierText: index > 0)
                         parts[index] = ids
                     }
                 }
@@ -124,7 +125,7 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
     /// The last place in `text` where it may be cut without changing its tokens, nil if there is none:
     /// for feeding a big file to `encode` in blocks.
     public static func lastSafeCut(in text: UnsafeBufferPointer<UInt8>) -> Int? {
-        WordCounter.lastSafeCut(in: text)
+        TextCuts.lastSafeCut(in: text)
     }
 
     /// Encodes text with a cache of the pieces it has seen; one per thread.
@@ -153,19 +154,28 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
 
         /// Appends the ids of UTF-8 `text` to `ids`.
         public mutating func encode(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int32]) {
-            var start = 0
-            while let special = matcher.next(in: text, from: start) {
-                encodeOrdinary(UnsafeBufferPointer(rebasing: text[start..<special.range.lowerBound]), into: &ids)
-                ids.append(special.id)
-                start = special.range.upperBound
-            }
-            encodeOrdinary(UnsafeBufferPointer(rebasing: text[start...]), into: &ids)
+            encode(text, into: &ids, continuingEarlierText: false)
         }
 
-        private mutating func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int32]) {
+        /// `continuingEarlierText`: the text is a later slice of a longer one, so its start is not the start
+        /// of a segment and gets no prefix space.
+        mutating func encode(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], continuingEarlierText: Bool) {
+            var start = 0
+            var continuing = continuingEarlierText
+            while let special = matcher.next(in: text, from: start) {
+                encodeOrdinary(UnsafeBufferPointer(rebasing: text[start..<special.range.lowerBound]), into: &ids, continuing: continuing)
+                ids.append(special.id)
+                start = special.range.upperBound
+                continuing = false
+            }
+            encodeOrdinary(UnsafeBufferPointer(rebasing: text[start...]), into: &ids, continuing: continuing)
+        }
+
+        private mutating func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], continuing: Bool) {
             guard !text.isEmpty else { return }
-            if tokenizer.normalizesNFC || (tokenizer.addsPrefixSpace && text[0] != 0x20) {
-                var prepared = tokenizer.addsPrefixSpace && text[0] != 0x20 ? [0x20] : [UInt8]()
+            let prefixSpace = tokenizer.addsPrefixSpace && !continuing && text[0] != 0x20
+            if tokenizer.normalizesNFC || prefixSpace {
+                var prepared = prefixSpace ? [0x20] : [UInt8]()
                 if tokenizer.normalizesNFC {
                     prepared += String(decoding: text, as: UTF8.self).precomposedStringWithCanonicalMapping.utf8
                 } else {

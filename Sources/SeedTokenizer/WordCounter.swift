@@ -66,7 +66,7 @@ public struct WordCounter {
     /// Splits `text` into pieces and counts them, on up to `threadCount` threads.
     public mutating func add(_ text: UnsafeBufferPointer<UInt8>) {
         makeTablesUnique()
-        let chunks = Self.cut(text, into: min(tables.count, max(1, text.count / minimumChunkBytes)))
+        let chunks = TextCuts.cut(text, into: min(tables.count, max(1, text.count / minimumChunkBytes)))
         let preTokenizer = PreTokenizer(pattern: pattern)
         let tables = self.tables
         let countChunk = { (i: Int) in
@@ -94,7 +94,7 @@ public struct WordCounter {
             atEnd = data.isEmpty
             block.append(contentsOf: data)
             // A block with no safe cut (a file without a single "letter, space") keeps growing until one appears.
-            let end: Int? = atEnd ? block.count : block.withUnsafeBufferPointer { Self.lastSafeCut(in: $0) }
+            let end: Int? = atEnd ? block.count : block.withUnsafeBufferPointer { TextCuts.lastSafeCut(in: $0) }
             guard let end, end > 0 else { continue }
             block.withUnsafeBufferPointer { add(UnsafeBufferPointer(rebasing: $0[..<end])) }
             block.removeSubrange(..<end)
@@ -114,51 +114,6 @@ public struct WordCounter {
         for i in tables.indices where !isKnownUniquelyReferenced(&tables[i]) {
             tables[i] = tables[i].copy()
         }
-    }
-}
-
-// MARK: - Where a text may be cut
-
-extension WordCounter {
-    /// A text may be cut at `i` when `text[i - 1]` is an ASCII letter and `text[i]` a space. Every split pattern
-    /// (GPT-2, GPT-4, Llama 3) ends a piece there, and the pieces on either side come out the same whether the
-    /// text is cut or not, because:
-    /// - the only alternatives that can take a letter are the contractions and the letter runs (`?\p{L}+`,
-    ///   `[^\r\n\p{L}\p{N}]?\p{L}+`), and neither continues over a space: the piece holding `text[i - 1]` ends at `i`;
-    /// - the lookahead `(?!\S)` and the anchor `$`, the only places that read past a piece, follow whitespace
-    ///   only, so none is ever tested at `i`, which follows a letter;
-    /// - the patterns have no lookbehind, so the pieces from `i` on depend on `text[i...]` alone.
-    /// A cut after a newline, the obvious choice, is not safe in general: in GPT-2, `" \nB"` splits as
-    /// `" "`, `"\n"` but `" \n"` at the end of a chunk is one piece (`\s+(?!\S)`), and CRLF text offers no
-    /// newline followed directly by a letter.
-    @inline(__always)
-    static func isSafeCut(_ text: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
-        text[i] == 0x20 && (text[i - 1] | 0x20) &- 0x61 < 26
-    }
-
-    /// Ranges that cover `text` in order, about `parts` of them, each boundary a safe cut.
-    static func cut(_ text: UnsafeBufferPointer<UInt8>, into parts: Int) -> [Range<Int>] {
-        var ranges: [Range<Int>] = []
-        var start = 0
-        for part in 1 ..< max(1, parts) {
-            var end = max(start, text.count * part / parts)
-            while end < text.count && !(end > 0 && isSafeCut(text, at: end)) { end += 1 }
-            if end >= text.count { break }
-            if end > start { ranges.append(start ..< end) }
-            start = end
-        }
-        ranges.append(start ..< text.count)
-        return ranges
-    }
-
-    /// The last safe cut in `text`, nil if there is none.
-    static func lastSafeCut(in text: UnsafeBufferPointer<UInt8>) -> Int? {
-        var i = text.count - 1
-        while i > 0 {
-            if isSafeCut(text, at: i) { return i }
-            i -= 1
-        }
-        return nil
     }
 }
 
