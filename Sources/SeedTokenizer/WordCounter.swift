@@ -93,7 +93,7 @@ public struct WordCounter {
             let data = try handle.read(upToCount: fileBlockBytes) ?? Data()
             atEnd = data.isEmpty
             block.append(contentsOf: data)
-            // A block with no safe cut (a file without a single "letter, space") keeps growing until one appears.
+            // A block with no safe cut (see `TextCuts`) keeps growing until one appears.
             let end: Int? = atEnd ? block.count : block.withUnsafeBufferPointer { TextCuts.lastSafeCut(in: $0) }
             guard let end, end > 0 else { continue }
             block.withUnsafeBufferPointer { add(UnsafeBufferPointer(rebasing: $0[..<end])) }
