@@ -1,0 +1,124 @@
+// JSON string escapes. Detection runs on the unescaped text; an untouched string is copied back byte for
+// byte (so `\u00e9` stays `\u00e9`), and only replacements are escaped when written.
+
+enum JSONEscapes {
+    /// Decodes the body of a JSON string (without its quotes) into `out`. Lone surrogates become U+FFFD for
+    /// detection only: the raw text is what gets written back. Returns false on a malformed escape.
+    static func unescape(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        out.removeAll(keepingCapacity: true)
+        var i = 0
+        let n = raw.count
+        while i < n {
+            let b = raw[i]
+            if b != .backslash {
+                out.append(b)
+                i += 1
+                continue
+            }
+            guard let (scalar, length) = decodeEscape(raw, at: i) else { return false }
+            appendUTF8(scalar, to: &out)
+            i += length
+        }
+        return true
+    }
+
+    /// The scalar an escape at `i` stands for and how many raw bytes it spans (a surrogate pair spans 12).
+    static func decodeEscape(_ raw: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int)? {
+        guard i + 1 < raw.count else { return nil }
+        switch raw[i + 1] {
+        case UInt8(ascii: "\""): return (0x22, 2)
+        case UInt8(ascii: "\\"): return (0x5C, 2)
+        case UInt8(ascii: "/"): return (0x2F, 2)
+        case UInt8(ascii: "b"): return (0x08, 2)
+        case UInt8(ascii: "f"): return (0x0C, 2)
+        case UInt8(ascii: "n"): return (0x0A, 2)
+        case UInt8(ascii: "r"): return (0x0D, 2)
+        case UInt8(ascii: "t"): return (0x09, 2)
+        case UInt8(ascii: "u"):
+            guard let high = hex4(raw, i + 2) else { return nil }
+            if high >= 0xD800 && high < 0xDC00, i + 11 < raw.count, raw[i + 6] == .backslash, raw[i + 7] == UInt8(ascii: "u"),
+               let low = hex4(raw, i + 8), low >= 0xDC00 && low < 0xE000 {
+                return (0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00), 12)
+            }
+            if high >= 0xD800 && high < 0xE000 { return (0xFFFD, 6) }
+            return (high, 6)
+        default:
+            return nil
+        }
+    }
+
+    private static func hex4(_ raw: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt32? {
+        guard i + 4 <= raw.count else { return nil }
+        var v: UInt32 = 0
+        for k in i..<(i + 4) {
+            let b = raw[k]
+            guard isHexDigit(b) else { return nil }
+            v = v << 4 | UInt32(hexValue(b))
+        }
+        return v
+    }
+
+    static func appendUTF8(_ c: UInt32, to out: inout [UInt8]) {
+        switch c {
+        case ..<0x80:
+            out.append(UInt8(c))
+        case ..<0x800:
+            out.append(UInt8(0xC0 | (c >> 6)))
+            out.append(UInt8(0x80 | (c & 0x3F)))
+        case ..<0x10000:
+            out.append(UInt8(0xE0 | (c >> 12)))
+            out.append(UInt8(0x80 | ((c >> 6) & 0x3F)))
+            out.append(UInt8(0x80 | (c & 0x3F)))
+        default:
+            out.append(UInt8(0xF0 | (c >> 18)))
+            out.append(UInt8(0x80 | ((c >> 12) & 0x3F)))
+            out.append(UInt8(0x80 | ((c >> 6) & 0x3F)))
+            out.append(UInt8(0x80 | (c & 0x3F)))
+        }
+    }
+
+    /// Number of UTF-8 bytes a scalar takes.
+    static func utf8Length(_ c: UInt32) -> Int { c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4 }
+
+    /// Appends `text` escaped for the inside of a JSON string: quotes, backslashes and control characters.
+    static func appendEscaped(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        for b in text {
+            switch b {
+            case .quote: out.append(.backslash); out.append(.quote)
+            case .backslash: out.append(.backslash); out.append(.backslash)
+            case 0x0A: out.append(.backslash); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(.backslash); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(.backslash); out.append(UInt8(ascii: "t"))
+            case ..<0x20:
+                let hex = { (v: UInt8) -> UInt8 in v < 10 ? 48 + v : 87 + v }
+                out.append(contentsOf: [.backslash, UInt8(ascii: "u"), 48, 48, hex(b >> 4), hex(b & 15)])
+            default: out.append(b)
+            }
+        }
+    }
+
+    /// Maps offsets in the unescaped text to offsets in the raw string body. `offsets` must be ascending;
+    /// each is answered in `raw` coordinates. Offsets always fall on character boundaries, which are escape
+    /// boundaries too.
+    static func rawOffsets(_ raw: UnsafeBufferPointer<UInt8>, unescaped offsets: [Int]) -> [Int] {
+        var result: [Int] = []
+        result.reserveCapacity(offsets.count)
+        var i = 0, u = 0, next = 0
+        while next < offsets.count {
+            while next < offsets.count && offsets[next] <= u {
+                result.append(i)
+                next += 1
+            }
+            guard i < raw.count else { break }
+            if raw[i] == .backslash, let (scalar, length) = decodeEscape(raw, at: i) {
+                u += utf8Length(scalar)
+                i += length
+            } else {
+                u += 1
+                i += 1
+            }
+        }
+        while result.count < offsets.count { result.append(raw.count) }
+        return result
+    }
+}

@@ -1,0 +1,281 @@
+import Foundation
+
+/// How a stream runs.
+public struct StreamOptions: Sendable {
+    public var format: StreamFormat = .jsonl
+    public var fields: FieldSelector?
+    public var onError: BadLinePolicy = .stop
+    /// Worker threads; all cores by default.
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Target size of one batch of lines. A round holds four batches per thread, so memory stays at a few
+    /// megabytes whatever the input size (a single line longer than this makes its batch that long).
+    public var batchBytes = 512 * 1024
+
+    public init() {}
+}
+
+/// What a stream did: the figures of `--report`.
+public struct StreamSummary: Sendable {
+    public var records = 0
+    public var bytesIn = 0
+    public var bytesOut = 0
+    public var seconds = 0.0
+    /// Detected (desensitize) or restored (restore) entities per type.
+    public var counts: [EntityType: Int] = [:]
+    /// Restore: surrogates the vault does not know, per type (left as they were).
+    public var unknown: [EntityType: Int] = [:]
+    /// Numbers of the lines set aside with `--on-error skip` (the first 1,000).
+    public var rejectedLines: [Int] = []
+    public var rejected = 0
+
+    public var megabytesPerSecond: Double { seconds > 0 ? Double(bytesIn) / 1e6 / seconds : 0 }
+
+    /// The report as a JSON object.
+    public func json(command: String) -> Data {
+        var object: [String: Any] = [
+            "command": command,
+            "records": records,
+            "bytes_in": bytesIn,
+            "bytes_out": bytesOut,
+            "seconds": (seconds * 1000).rounded() / 1000,
+            "entities": Dictionary(uniqueKeysWithValues: counts.map { ($0.key.name, $0.value) }),
+            "entities_total": counts.values.reduce(0, +),
+            "rejected": rejected,
+            "rejected_lines": rejectedLines,
+        ]
+        if command == "restore" { object["unknown_surrogates"] = Dictionary(uniqueKeysWithValues: unknown.map { ($0.key.name, $0.value) }) }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+    }
+
+    mutating func add(_ r: BatchResult) {
+        records += r.records
+        bytesOut += r.output.count
+        for (t, c) in r.counts { counts[t, default: 0] += c }
+        for (t, c) in r.unknown { unknown[t, default: 0] += c }
+        rejected += r.rejectedLines.count
+        if rejectedLines.count < 1000 { rejectedLines.append(contentsOf: r.rejectedLines.prefix(1000 - rejectedLines.count)) }
+    }
+}
+
+/// Reads lines from a file descriptor in bounded batches, cut at line ends.
+struct LineBatchReader {
+    let fd: Int32
+    let batchBytes: Int
+    let format: StreamFormat
+    private var pending: [UInt8] = []
+    private var eof = false
+    private(set) var nextLineNumber = 1
+    private(set) var bytesRead = 0
+
+    init(fd: Int32, batchBytes: Int, format: StreamFormat) {
+        self.fd = fd
+        self.batchBytes = batchBytes
+        self.format = format
+    }
+
+    /// The next batch, or nil at the end of the input.
+    mutating func next() throws -> LineBatch? {
+        while !eof && (pending.count < batchBytes || !hasCut()) {
+            try fill()
+        }
+        guard !pending.isEmpty else { return nil }
+        var cut = pending.count
+        if !eof || pending.last == .newline {
+            cut = cutPoint()
+        }
+        let bytes = Array(pending[0..<cut])
+        pending.removeSubrange(0..<cut)
+        var lines: [Range<Int>] = []
+        var start = 0
+        bytes.withUnsafeBufferPointer { b in
+            while start < b.count {
+                let found = memchr(b.baseAddress! + start, Int32(UInt8.newline), b.count - start)
+                let end = found.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - b.baseAddress! } ?? b.count
+                lines.append(start..<end)
+                start = end + 1
+            }
+        }
+        let batch = LineBatch(bytes: bytes, lines: lines, firstLineNumber: nextLineNumber)
+        nextLineNumber += lines.count
+        return batch
+    }
+
+    private func hasCut() -> Bool { pending.lastIndex(of: .newline) != nil }
+
+    /// Just after the last newline at or before the batch size (after the first one if a line is longer).
+    /// Plain text is cut at a blank line where there is one in the last quarter, so that a multi-line
+    /// block (a PEM key) is rarely split between batches.
+    private func cutPoint() -> Int {
+        let limit = min(pending.count, batchBytes)
+        if format == .text {
+            var i = limit - 1
+            while i > limit * 3 / 4 {
+                if pending[i] == .newline && pending[i - 1] == .newline { return i + 1 }
+                i -= 1
+            }
+        }
+        if let last = pending[0..<limit].lastIndex(of: .newline) { return last + 1 }
+        if let first = pending[limit...].firstIndex(of: .newline) { return first + 1 }
+        return pending.count
+    }
+
+    private mutating func fill() throws {
+        var chunk = [UInt8](repeating: 0, count: max(batchBytes, 1 << 16))
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { return }
+            throw PrivacyError.io(path: "input", reason: String(cString: strerror(errno)))
+        }
+        if n == 0 { eof = true; return }
+        pending.append(contentsOf: chunk[0..<n])
+        bytesRead += n
+    }
+}
+
+/// Writes all of a buffer to a file descriptor.
+func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+    try bytes.withUnsafeBytes { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw PrivacyError.io(path: path, reason: String(cString: strerror(errno)))
+            }
+            offset += n
+        }
+    }
+}
+
+/// Runs workers over an input stream, writing results in input order.
+struct StreamRunner<Transform: TextTransform> {
+    let options: StreamOptions
+    let makeTransform: () -> Transform
+
+    /// `rejects` opens the rejects file on first use. `progress` is called after every round. While the
+    /// workers process one round of batches, this thread reads the next one.
+    func run(input: Int32, output: Int32, outputName: String, rejects: () throws -> (Int32, String),
+             progress: (StreamSummary) -> Void) throws -> StreamSummary {
+        let start = Date()
+        let pool = WorkerPool(threads: options.threads)
+        defer { pool.shutdown() }
+        let workers = (0..<pool.threadCount).map { _ in
+            BatchWorker(transform: makeTransform(), format: options.format, selector: options.fields, onError: options.onError)
+        }
+        var reader = LineBatchReader(fd: input, batchBytes: options.batchBytes, format: options.format)
+        var summary = StreamSummary()
+        var rejectsFile: (Int32, String)?
+        let roundSize = pool.threadCount == 1 ? 1 : pool.threadCount * 4
+        func readRound() throws -> [LineBatch] {
+            var batches: [LineBatch] = []
+            while batches.count < roundSize, let batch = try reader.next() { batches.append(batch) }
+            return batches
+        }
+        var batches = try readRound()
+        while !batches.isEmpty {
+            let slots = ResultSlots(count: batches.count)
+            let current = batches
+            pool.start(count: current.count) { item, thread in
+                slots.set(item, Result { try workers[thread].process(current[item]) })
+            }
+            let following: [LineBatch]
+            do {
+                following = try readRound()
+            } catch {
+                pool.wait()
+                throw error
+            }
+            pool.wait()
+            for item in 0..<current.count {
+                let r = try slots.get(item).get()
+                try writeAll(output, r.output, path: outputName)
+                if !r.rejects.isEmpty {
+                    if rejectsFile == nil { rejectsFile = try rejects() }
+                    try writeAll(rejectsFile!.0, r.rejects, path: rejectsFile!.1)
+                }
+                summary.add(r)
+                if let failure = r.failure {
+                    summary.bytesIn = reader.bytesRead
+                    summary.seconds = Date().timeIntervalSince(start)
+                    throw failure
+                }
+            }
+            summary.bytesIn = reader.bytesRead
+            summary.seconds = Date().timeIntervalSince(start)
+            progress(summary)
+            batches = following
+        }
+        summary.bytesIn = reader.bytesRead
+        summary.seconds = Date().timeIntervalSince(start)
+        return summary
+    }
+}
+
+/// Where the workers leave their results, one slot per batch of the round.
+private final class ResultSlots: @unchecked Sendable {
+    private var slots: [Result<BatchResult, Error>?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ k: Int, _ r: Result<BatchResult, Error>) {
+        lock.lock()
+        slots[k] = r
+        lock.unlock()
+    }
+
+    func get(_ k: Int) -> Result<BatchResult, Error> {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots[k]!
+    }
+}
+
+/// The streaming entry points behind `seed desensitize` and `seed restore`.
+public enum PrivacyStream {
+    /// Where a stream reads, writes and sets bad lines aside; "-" is standard input or output.
+    public struct Files: Sendable {
+        public var input: String
+        public var output: String
+        public var rejects: String?
+
+        public init(input: String = "-", output: String = "-", rejects: String? = nil) {
+            self.input = input
+            self.output = output
+            self.rejects = rejects
+        }
+    }
+
+    public static func desensitize(_ files: Files, policy: PrivacyPolicy, vault: Vault?, key: VaultKey?, options: StreamOptions,
+                                   progress: (StreamSummary) -> Void = { _ in }) throws -> StreamSummary {
+        if policy.needsVault && vault == nil { throw PrivacyError.vaultRequired }
+        if policy.needsKey && key == nil { throw PrivacyError.missingKey }
+        let runner = StreamRunner(options: options) { DesensitizeTransform(policy: policy, vault: vault, key: key) }
+        return try run(runner, files, progress)
+    }
+
+    public static func restore(_ files: Files, vault: Vault, types: [EntityType] = EntityType.builtIn, options: StreamOptions,
+                               progress: (StreamSummary) -> Void = { _ in }) throws -> StreamSummary {
+        let finder = SurrogateFinder(types: types)
+        let realistic = RealisticMatcher(try vault.realisticSurrogates())
+        let runner = StreamRunner(options: options) { RestoreTransform(vault: vault, finder: finder, realistic: realistic) }
+        return try run(runner, files, progress)
+    }
+
+    private static func run<T>(_ runner: StreamRunner<T>, _ files: Files, _ progress: (StreamSummary) -> Void) throws -> StreamSummary {
+        let input = files.input == "-" ? 0 : open(files.input, O_RDONLY)
+        guard input >= 0 else { throw PrivacyError.io(path: files.input, reason: String(cString: strerror(errno))) }
+        defer { if input != 0 { close(input) } }
+        let output = files.output == "-" ? 1 : open(files.output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard output >= 0 else { throw PrivacyError.io(path: files.output, reason: String(cString: strerror(errno))) }
+        defer { if output != 1 { close(output) } }
+        var rejectsFD: Int32 = -1
+        defer { if rejectsFD >= 0 { close(rejectsFD) } }
+        let rejectsPath = files.rejects ?? (files.output == "-" ? "rejects.jsonl" : files.output + ".rejects.jsonl")
+        return try runner.run(input: input, output: output, outputName: files.output == "-" ? "standard output" : files.output, rejects: {
+            rejectsFD = open(rejectsPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard rejectsFD >= 0 else { throw PrivacyError.io(path: rejectsPath, reason: String(cString: strerror(errno))) }
+            return (rejectsFD, rejectsPath)
+        }, progress: progress)
+    }
+}

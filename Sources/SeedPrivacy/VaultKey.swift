@@ -1,0 +1,107 @@
+import Crypto
+import Foundation
+
+/// The secret behind a vault: 32 bytes from the environment (`SEED_VAULT_KEY`) or a key file. Three
+/// independent keys are derived from it with HKDF, one per use, so that a surrogate seed or a hash never
+/// reveals the encryption key.
+public struct VaultKey: @unchecked Sendable {
+    /// Keys the HMAC digests that index originals in the vault and the `hash` operator.
+    public let digestKey: SymmetricKey
+    /// AES-GCM key of the originals stored in the vault.
+    public let encryptionKey: SymmetricKey
+    /// Seeds the realistic surrogates.
+    public let surrogateKey: SymmetricKey
+
+    public static let environmentVariable = "SEED_VAULT_KEY"
+    /// HMAC states that have absorbed the key and a type name: a digest then costs the value's blocks only.
+    private let builtInDigestStates: [EntityType: HMAC<SHA256>]
+    private let customDigestStates = DigestPrefixCache()
+
+    public init(bytes: [UInt8]) throws {
+        guard bytes.count == 32 else { throw PrivacyError.invalidKey(source: "the given bytes", reason: "\(bytes.count) bytes") }
+        let master = SymmetricKey(data: bytes)
+        func derive(_ info: String) -> SymmetricKey {
+            HKDF<SHA256>.deriveKey(inputKeyMaterial: master, salt: Data("seed-vault-v1".utf8), info: Data(info.utf8), outputByteCount: 32)
+        }
+        let digestKey = derive("digest")
+        self.digestKey = digestKey
+        encryptionKey = derive("encryption")
+        surrogateKey = derive("surrogate")
+        builtInDigestStates = Dictionary(uniqueKeysWithValues: (EntityType.builtIn + [EntityType("VAULT")]).map { ($0, DigestPrefixCache.state(for: $0, key: digestKey)) })
+    }
+
+    /// The key from `--key-file` if given, else from `SEED_VAULT_KEY`; `PrivacyError.missingKey` if neither.
+    public static func load(keyFile: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> VaultKey {
+        if let keyFile {
+            guard let data = FileManager.default.contents(atPath: keyFile) else {
+                throw PrivacyError.invalidKey(source: "--key-file \(keyFile)", reason: "the file cannot be read")
+            }
+            if data.count == 32 { return try VaultKey(bytes: Array(data)) }
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return try VaultKey(bytes: decode(text, source: "--key-file \(keyFile)"))
+        }
+        if let value = environment[environmentVariable], !value.isEmpty {
+            return try VaultKey(bytes: decode(value.trimmingCharacters(in: .whitespacesAndNewlines), source: environmentVariable))
+        }
+        throw PrivacyError.missingKey
+    }
+
+    static func decode(_ text: String, source: String) throws -> [UInt8] {
+        if text.utf8.count == 64, text.utf8.allSatisfy(isHexDigit) {
+            let u = Array(text.utf8)
+            return stride(from: 0, to: 64, by: 2).map { UInt8(hexValue(u[$0]) << 4 | hexValue(u[$0 + 1])) }
+        }
+        let base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        let padded = base64 + String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: padded) else {
+            throw PrivacyError.invalidKey(source: source, reason: "neither 64 hex digits nor base64")
+        }
+        guard data.count == 32 else { throw PrivacyError.invalidKey(source: source, reason: "it decodes to \(data.count) bytes") }
+        return Array(data)
+    }
+
+    /// HMAC-SHA256 of the type and the value: the vault's lookup key for an original, and the `hash` operator.
+    func digest(type: EntityType, value: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var hmac = builtInDigestStates[type] ?? customDigestStates.state(for: type, key: digestKey)
+        hmac.update(data: UnsafeRawBufferPointer(value))
+        return Array(hmac.finalize())
+    }
+
+    /// A seed for the realistic surrogate of a value (attempt > 0 after a collision).
+    func surrogateSeed(type: EntityType, value: [UInt8], attempt: Int) -> UInt64 {
+        var hmac = HMAC<SHA256>(key: surrogateKey)
+        hmac.update(data: Array(type.name.utf8) + [0] + value + [UInt8(truncatingIfNeeded: attempt), UInt8(truncatingIfNeeded: attempt >> 8)])
+        return Array(hmac.finalize()).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// The value encrypted and authenticated (with its type as associated data); `nonce` must never repeat
+    /// under this key.
+    func seal(_ value: [UInt8], type: EntityType, nonce: [UInt8]) throws -> Data {
+        try AES.GCM.seal(value, using: encryptionKey, nonce: AES.GCM.Nonce(data: nonce), authenticating: Data(type.name.utf8)).combined!
+    }
+
+    func open(_ sealed: Data, type: EntityType) throws -> [UInt8] {
+        Array(try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: encryptionKey, authenticating: Data(type.name.utf8)))
+    }
+}
+
+/// HMAC states of the types of custom recognizers, made on first use (the state is a value: each use copies it).
+private final class DigestPrefixCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var states: [EntityType: HMAC<SHA256>] = [:]
+
+    static func state(for type: EntityType, key: SymmetricKey) -> HMAC<SHA256> {
+        var hmac = HMAC<SHA256>(key: key)
+        hmac.update(data: Array(type.name.utf8) + [0])
+        return hmac
+    }
+
+    func state(for type: EntityType, key: SymmetricKey) -> HMAC<SHA256> {
+        lock.lock()
+        defer { lock.unlock() }
+        if let state = states[type] { return state }
+        let hmac = Self.state(for: type, key: key)
+        states[type] = hmac
+        return hmac
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+@testable import SeedPrivacy
+import XCTest
+
+final class VaultTests: PrivacyTestCase {
+    func request(_ type: EntityType, _ value: String, realistic: Bool = false) -> Vault.Request {
+        Vault.Request(type: type, original: Array(value.utf8), realistic: realistic)
+    }
+
+    func text(_ bytes: [[UInt8]]) -> [String] { bytes.map { String(decoding: $0, as: UTF8.self) } }
+
+    func testSurrogatesAreConsistentAcrossBatchesAndRuns() throws {
+        let first = try vault()
+        XCTAssertEqual(text(try first.surrogates(for: [request(.email, "a@x.com"), request(.email, "b@x.com"), request(.email, "a@x.com"),
+                                                      request(.phone, "13812345678")])),
+                       ["<EMAIL_1>", "<EMAIL_2>", "<EMAIL_1>", "<PHONE_1>"])
+        let reopened = try vault()
+        XCTAssertEqual(text(try reopened.surrogates(for: [request(.email, "b@x.com"), request(.email, "c@x.com")])), ["<EMAIL_2>", "<EMAIL_3>"])
+        XCTAssertEqual(try reopened.original(type: .email, number: 1), Array("a@x.com".utf8))
+        XCTAssertNil(try reopened.original(type: .email, number: 99))
+    }
+
+    func testOriginalsAreEncryptedAtRest() throws {
+        _ = try vault().surrogates(for: [request(.email, "very.secret.person@example.com")])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path("vault.sqlite")))
+        let wal = (try? Data(contentsOf: URL(fileURLWithPath: path("vault.sqlite-wal")))) ?? Data()
+        XCTAssertNil((bytes + wal).range(of: Data("very.secret.person".utf8)))
+    }
+
+    func testWrongKeyIsRefused() throws {
+        _ = try vault()
+        XCTAssertThrowsError(try Vault(path: path("vault.sqlite"), key: try VaultKey(bytes: Array(repeating: 1, count: 32)))) { error in
+            XCTAssertEqual(error as? PrivacyError, .wrongKey(vault: path("vault.sqlite")))
+        }
+    }
+
+    func testRealisticSurrogatesAreStableAndRestorable() throws {
+        let store = try vault()
+        let a = try store.surrogates(for: [request(.creditCard, "4111 1111 1111 1111", realistic: true)])[0]
+        XCTAssertEqual(try vault().surrogates(for: [request(.creditCard, "4111 1111 1111 1111", realistic: true)])[0], a)
+        XCTAssertTrue(Checksums.luhn(a.filter(isDigit)))
+        XCTAssertEqual(try vault().realisticSurrogates()[a]?.original, Array("4111 1111 1111 1111".utf8))
+    }
+
+    func testKeyLoading() throws {
+        let hex = String(repeating: "0f", count: 32)
+        XCTAssertNoThrow(try VaultKey.load(keyFile: nil, environment: ["SEED_VAULT_KEY": hex]))
+        XCTAssertNoThrow(try VaultKey.load(keyFile: nil, environment: ["SEED_VAULT_KEY": Data(repeating: 9, count: 32).base64EncodedString()]))
+        XCTAssertThrowsError(try VaultKey.load(keyFile: nil, environment: [:])) { XCTAssertEqual($0 as? PrivacyError, .missingKey) }
+        XCTAssertThrowsError(try VaultKey.load(keyFile: nil, environment: ["SEED_VAULT_KEY": "short"]))
+        let raw = path("key.bin")
+        FileManager.default.createFile(atPath: raw, contents: Data(repeating: 5, count: 32))
+        XCTAssertNoThrow(try VaultKey.load(keyFile: raw, environment: [:]))
+        XCTAssertTrue(PrivacyError.missingKey.description.contains("SEED_VAULT_KEY"))
+        XCTAssertTrue(PrivacyError.missingKey.description.contains("--key-file"))
+    }
+
+    /// Two connections (as two processes would have) writing overlapping values at the same time agree on
+    /// every surrogate, and every number maps to exactly one value.
+    func testTwoWritersShareOneVault() throws {
+        let a = try vault(), b = try vault()
+        let values = (0..<400).map { "user\($0)@example.com" }
+        let results = Results()
+        let group = DispatchGroup()
+        for (store, reversed) in [(a, false), (b, true)] {
+            group.enter()
+            DispatchQueue.global().async {
+                var out: [String: String] = [:]
+                let order = reversed ? Array(values.reversed()) : values
+                for chunk in stride(from: 0, to: order.count, by: 20) {
+                    let batch = order[chunk..<min(chunk + 20, order.count)].map { self.request(.email, $0) }
+                    for (r, s) in zip(batch, try! store.surrogates(for: batch)) { out[String(decoding: r.original, as: UTF8.self)] = String(decoding: s, as: UTF8.self) }
+                }
+                results.set(reversed ? 1 : 0, values.map { out[$0]! })
+                group.leave()
+            }
+        }
+        group.wait()
+        let resultA = results.get(0), resultB = results.get(1)
+        XCTAssertEqual(resultA, resultB)
+        XCTAssertEqual(Set(resultA).count, values.count)
+        XCTAssertEqual(try a.count(), values.count)
+    }
+}
+
+/// What each writer thread saw, behind a lock.
+private final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Int: [String]] = [:]
+
+    func set(_ k: Int, _ v: [String]) { lock.lock(); values[k] = v; lock.unlock() }
+    func get(_ k: Int) -> [String] { lock.lock(); defer { lock.unlock() }; return values[k] ?? [] }
+}
