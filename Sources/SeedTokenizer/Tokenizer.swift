@@ -119,7 +119,20 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
                 }
             }
         }
-        return Array(parts.joined())
+        return Self.concatenate(parts)
+    }
+
+    /// One copy per part: `Array(parts.joined())` walks a million ids one at a time through a generic iterator.
+    static func concatenate(_ parts: [[Int32]]) -> [Int32] {
+        let total = parts.reduce(0) { $0 + $1.count }
+        return [Int32](unsafeUninitializedCapacity: total) { buffer, initialized in
+            var position = 0
+            for part in parts where !part.isEmpty {
+                part.withUnsafeBufferPointer { (buffer.baseAddress! + position).update(from: $0.baseAddress!, count: $0.count) }
+                position += part.count
+            }
+            initialized = total
+        }
     }
 
     /// The last place in `text` where it may be cut without changing its tokens, nil if there is none:
