@@ -8,11 +8,14 @@ public final class KVCache {
     let values: [FloatBuffer]
     let rowWidth: Int
 
-    init(config: LlamaConfig, capacity: Int) {
-        self.capacity = capacity
+    /// Room for `capacity` tokens (at most the model's context). Rows are written before they are read, so
+    /// the memory is not cleared: a server allocates one cache per request.
+    public init(config: LlamaConfig, capacity: Int) {
+        self.capacity = min(max(1, capacity), config.context)
         rowWidth = config.kvHeads * config.headDim
-        keys = (0..<config.layers).map { _ in FloatBuffer(count: capacity * config.kvHeads * config.headDim) }
-        values = (0..<config.layers).map { _ in FloatBuffer(count: capacity * config.kvHeads * config.headDim) }
+        let floats = self.capacity * rowWidth
+        keys = (0..<config.layers).map { _ in FloatBuffer(count: floats, zeroed: false) }
+        values = (0..<config.layers).map { _ in FloatBuffer(count: floats, zeroed: false) }
     }
 
     public func reset() { length = 0 }
@@ -23,12 +26,14 @@ public enum InferenceError: Error, CustomStringConvertible {
     case contextFull(capacity: Int)
     case tokenOutOfRange(Int32, vocabulary: Int)
     case emptyPrompt
+    case batchTooLarge(Int, capacity: Int)
 
     public var description: String {
         switch self {
         case .contextFull(let capacity): return "the context of \(capacity) tokens is full; use a shorter prompt or fewer new tokens"
         case .tokenOutOfRange(let id, let vocabulary): return "token id \(id) is outside the model's vocabulary of \(vocabulary)"
         case .emptyPrompt: return "the prompt is empty; give at least one token"
+        case .batchTooLarge(let rows, let capacity): return "a step of \(rows) tokens exceeds the \(capacity) rows the batch was sized for; split it"
         }
     }
 }
@@ -39,23 +44,12 @@ public enum InferenceError: Error, CustomStringConvertible {
 public final class InferenceSession {
     public let model: LlamaModel
     public let cache: KVCache
-    private let chunk: Int
-    private let x: FloatBuffer, normed: FloatBuffer, qkv: FloatBuffer, attention: FloatBuffer
-    private let gateUp: FloatBuffer, activated: FloatBuffer
-    public let logits: FloatBuffer
+    private let forward: BatchedForward
 
     public init(model: LlamaModel, capacity: Int? = nil, chunk: Int = 64) {
-        let c = model.config
         self.model = model
-        cache = KVCache(config: c, capacity: min(capacity ?? c.context, c.context))
-        self.chunk = chunk
-        x = FloatBuffer(count: chunk * c.dim)
-        normed = FloatBuffer(count: chunk * c.dim)
-        qkv = FloatBuffer(count: chunk * (c.heads + 2 * c.kvHeads) * c.headDim)
-        attention = FloatBuffer(count: chunk * c.heads * c.headDim)
-        gateUp = FloatBuffer(count: chunk * 2 * c.hidden)
-        activated = FloatBuffer(count: chunk * c.hidden)
-        logits = FloatBuffer(count: c.vocabSize)
+        cache = KVCache(config: model.config, capacity: min(capacity ?? model.config.context, model.config.context))
+        forward = BatchedForward(model: model, rowCapacity: chunk)
     }
 
     public func reset() { cache.reset() }
@@ -63,52 +57,17 @@ public final class InferenceSession {
     /// Appends `tokens` to the sequence and returns the next-token logits after the last of them.
     @discardableResult
     public func feed(_ tokens: [Int32]) throws -> UnsafeBufferPointer<Float> {
+        guard !tokens.isEmpty else { throw InferenceError.emptyPrompt }
         guard cache.length + tokens.count <= cache.capacity else { throw InferenceError.contextFull(capacity: cache.capacity) }
         for t in tokens where t < 0 || Int(t) >= model.config.vocabSize {
             throw InferenceError.tokenOutOfRange(t, vocabulary: model.config.vocabSize)
         }
         var start = 0
         while start < tokens.count {
-            let n = min(chunk, tokens.count - start)
-            forwardChunk(Array(tokens[start..<(start + n)]))
-            start += n
+            let end = min(start + forward.rowCapacity, tokens.count)
+            _ = try forward.run([SequenceChunk(cache: cache, tokens: Array(tokens[start..<end]), logits: end == tokens.count ? .last : .none)])
+            start = end
         }
-        return UnsafeBufferPointer(start: logits.pointer, count: logits.count)
-    }
-
-    private func forwardChunk(_ tokens: [Int32]) {
-        let c = model.config
-        let n = tokens.count, d = c.dim, hd = c.headDim
-        let qDim = c.heads * hd, kvDim = c.kvHeads * hd, qkvDim = qDim + 2 * kvDim
-        let position = cache.length
-        let embedding = model.pointer(model.layout.embedding)
-        for (i, t) in tokens.enumerated() { (x.pointer + i * d).update(from: embedding + Int(t) * d, count: d) }
-        for (l, block) in model.layout.blocks.enumerated() {
-            RMSNorm.forward(x: x.pointer, weight: model.pointer(block.attentionNorm), out: normed.pointer, rstd: nil,
-                            rows: n, dim: d, eps: Float(c.normEps))
-            Gemm.matmulTransposedB(normed.pointer, model.pointer(block.qkv), qkv.pointer, m: n, n: qkvDim, k: d)
-            model.rope.forward(qkv.pointer, batch: 1, seqLen: n, heads: c.heads, stride: qkvDim, positionOffset: position)
-            model.rope.forward(qkv.pointer + qDim, batch: 1, seqLen: n, heads: c.kvHeads, stride: qkvDim, positionOffset: position)
-            let keys = cache.keys[l].pointer, values = cache.values[l].pointer
-            for i in 0..<n {
-                (keys + (position + i) * kvDim).update(from: qkv.pointer + i * qkvDim + qDim, count: kvDim)
-                (values + (position + i) * kvDim).update(from: qkv.pointer + i * qkvDim + qDim + kvDim, count: kvDim)
-            }
-            Attention.forward(q: qkv.pointer, k: keys, v: values, out: attention.pointer, lse: nil, batch: 1,
-                              queryLen: n, keyLen: position + n, kvCapacity: cache.capacity, qHeads: c.heads,
-                              kvHeads: c.kvHeads, headDim: hd, qStride: qkvDim, kvStride: kvDim, outStride: qDim,
-                              scale: 1 / Float(hd).squareRoot())
-            Gemm.matmulTransposedB(attention.pointer, model.pointer(block.output), x.pointer, m: n, n: d, k: qDim, accumulate: true)
-            RMSNorm.forward(x: x.pointer, weight: model.pointer(block.mlpNorm), out: normed.pointer, rstd: nil,
-                            rows: n, dim: d, eps: Float(c.normEps))
-            Gemm.matmulTransposedB(normed.pointer, model.pointer(block.gateUp), gateUp.pointer, m: n, n: 2 * c.hidden, k: d)
-            Activations.swiGLUForward(gateUp: gateUp.pointer, out: activated.pointer, rows: n, hidden: c.hidden)
-            Gemm.matmulTransposedB(activated.pointer, model.pointer(block.down), x.pointer, m: n, n: d, k: c.hidden, accumulate: true)
-        }
-        cache.advance(by: n)
-        let last = x.pointer + (n - 1) * d
-        RMSNorm.forward(x: last, weight: model.pointer(model.layout.finalNorm), out: normed.pointer, rstd: nil,
-                        rows: 1, dim: d, eps: Float(c.normEps))
-        Gemm.matmulTransposedB(normed.pointer, model.pointer(model.layout.head), logits.pointer, m: 1, n: c.vocabSize, k: d)
+        return UnsafeBufferPointer(start: forward.logits.pointer, count: model.config.vocabSize)
     }
 }

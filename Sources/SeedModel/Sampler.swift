@@ -65,7 +65,9 @@ public struct Sampler {
 public struct Generator {
     public let session: InferenceSession
 
-    public init(model: LlamaModel) { session = InferenceSession(model: model) }
+    /// Prompts go through in chunks of 512 tokens: the packed GEMM's cost of packing the weights is then
+    /// spread over enough rows to vanish, where a small chunk would re-pack them every few tokens.
+    public init(model: LlamaModel) { session = InferenceSession(model: model, chunk: 512) }
 
     /// Generates up to `maxTokens` after `prompt`, stopping at any of `stopTokens`. Returns the new tokens.
     @discardableResult

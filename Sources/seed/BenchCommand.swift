@@ -6,7 +6,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Seed's kernels and training speed, next to numpy's OpenBLAS where it is installed.",
-        subcommands: [BenchGemmCommand.self, BenchTrainCommand.self, BenchTokenizerCommand.self])
+        subcommands: [BenchGemmCommand.self, BenchTrainCommand.self, BenchTokenizerCommand.self,
+                     BenchDesensitizeCommand.self, BenchServeCommand.self])
 }
 
 struct BenchOutputOptions: ParsableArguments {

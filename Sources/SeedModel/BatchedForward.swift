@@ -1,0 +1,160 @@
+import SeedTensor
+
+/// Tokens of one sequence to run through the model in a step, appended to that sequence's KV cache.
+public struct SequenceChunk {
+    /// Which next-token logits the caller needs: none (a prompt chunk that is not the last), the last
+    /// token's (decoding), or every token's (scoring a prompt, as `echo` with log-probabilities asks).
+    public enum Logits: Sendable { case none, last, all }
+
+    public let cache: KVCache
+    public let tokens: [Int32]
+    public let logits: Logits
+
+    public init(cache: KVCache, tokens: [Int32], logits: Logits) {
+        self.cache = cache
+        self.tokens = tokens
+        self.logits = logits
+    }
+}
+
+/// One forward pass over the tokens of several sequences at once, each with its own KV cache and position.
+///
+/// This is continuous batching's step: the rows of all sequences go through every weight matrix together,
+/// so the weights (hundreds of MB, the cost of decoding) are read once per step instead of once per sequence;
+/// only attention runs per sequence, on its own cache. A prompt chunk and single decoding tokens can share
+/// a step. `InferenceSession` is this with one sequence.
+public final class BatchedForward {
+    public let model: LlamaModel
+    /// The most tokens (over all chunks) that one step can take.
+    public let rowCapacity: Int
+    private let x: FloatBuffer, normed: FloatBuffer, qkv: FloatBuffer, attention: FloatBuffer
+    private let gateUp: FloatBuffer, activated: FloatBuffer
+    /// Next-token logits of the rows that were asked for, one vocabulary-sized row each, chunk by chunk.
+    /// Grown on demand: a long prompt chunk usually needs one row, and a row of a 50k vocabulary is 200 KB.
+    public private(set) var logits: FloatBuffer
+
+    public init(model: LlamaModel, rowCapacity: Int) {
+        let c = model.config
+        self.model = model
+        self.rowCapacity = max(1, rowCapacity)
+        let rows = self.rowCapacity
+        x = FloatBuffer(count: rows * c.dim, zeroed: false)
+        normed = FloatBuffer(count: rows * c.dim, zeroed: false)
+        qkv = FloatBuffer(count: rows * (c.heads + 2 * c.kvHeads) * c.headDim, zeroed: false)
+        attention = FloatBuffer(count: rows * c.heads * c.headDim, zeroed: false)
+        gateUp = FloatBuffer(count: rows * 2 * c.hidden, zeroed: false)
+        activated = FloatBuffer(count: rows * c.hidden, zeroed: false)
+        logits = FloatBuffer(count: c.vocabSize, zeroed: false)
+    }
+
+    /// Runs the chunks through the model and appends them to their caches. Returns, per chunk, the rows of
+    /// `logits` that hold its requested logits (empty for `.none`), valid until the next call.
+    /// Every chunk must name a different cache; nothing is changed when a check fails.
+    public func run(_ chunks: [SequenceChunk]) throws -> [Range<Int>] {
+        let c = model.config
+        let total = chunks.reduce(0) { $0 + $1.tokens.count }
+        guard total <= rowCapacity else { throw InferenceError.batchTooLarge(total, capacity: rowCapacity) }
+        for chunk in chunks {
+            guard !chunk.tokens.isEmpty else { throw InferenceError.emptyPrompt }
+            guard chunk.cache.length + chunk.tokens.count <= chunk.cache.capacity else {
+                throw InferenceError.contextFull(capacity: chunk.cache.capacity)
+            }
+            for t in chunk.tokens where t < 0 || Int(t) >= c.vocabSize {
+                throw InferenceError.tokenOutOfRange(t, vocabulary: c.vocabSize)
+            }
+        }
+        var starts: [Int] = []
+        var row = 0
+        for chunk in chunks { starts.append(row); row += chunk.tokens.count }
+        let embedding = model.pointer(model.layout.embedding)
+        for (chunk, start) in zip(chunks, starts) {
+            for (i, t) in chunk.tokens.enumerated() { (x.pointer + (start + i) * c.dim).update(from: embedding + Int(t) * c.dim, count: c.dim) }
+        }
+        for (layer, block) in model.layout.blocks.enumerated() {
+            forwardBlock(block, layer: layer, chunks: chunks, starts: starts, rows: total)
+        }
+        for chunk in chunks { chunk.cache.advance(by: chunk.tokens.count) }
+        return computeLogits(chunks: chunks, starts: starts)
+    }
+
+    private func forwardBlock(_ block: ParameterLayout.Block, layer: Int, chunks: [SequenceChunk], starts: [Int], rows n: Int) {
+        let c = model.config
+        let d = c.dim, hd = c.headDim
+        let qDim = c.heads * hd, kvDim = c.kvHeads * hd, qkvDim = qDim + 2 * kvDim
+        let eps = Float(c.normEps)
+        RMSNorm.forward(x: x.pointer, weight: model.pointer(block.attentionNorm), out: normed.pointer, rstd: nil, rows: n, dim: d, eps: eps)
+        linear(normed.pointer, weight: block.qkv, qkv.pointer, rows: n, outputs: qkvDim, inputs: d)
+        for (chunk, start) in zip(chunks, starts) {
+            let rows = qkv.pointer + start * qkvDim, count = chunk.tokens.count, position = chunk.cache.length
+            model.rope.forward(rows, batch: 1, seqLen: count, heads: c.heads, stride: qkvDim, positionOffset: position, pool: .inline)
+            model.rope.forward(rows + qDim, batch: 1, seqLen: count, heads: c.kvHeads, stride: qkvDim, positionOffset: position, pool: .inline)
+            let keys = chunk.cache.keys[layer].pointer, values = chunk.cache.values[layer].pointer
+            for i in 0..<count {
+                (keys + (position + i) * kvDim).update(from: rows + i * qkvDim + qDim, count: kvDim)
+                (values + (position + i) * kvDim).update(from: rows + i * qkvDim + qDim + kvDim, count: kvDim)
+            }
+        }
+        attend(layer: layer, chunks: chunks, starts: starts)
+        linear(attention.pointer, weight: block.output, x.pointer, rows: n, outputs: d, inputs: qDim, accumulate: true)
+        RMSNorm.forward(x: x.pointer, weight: model.pointer(block.mlpNorm), out: normed.pointer, rstd: nil, rows: n, dim: d, eps: eps)
+        linear(normed.pointer, weight: block.gateUp, gateUp.pointer, rows: n, outputs: 2 * c.hidden, inputs: d)
+        Activations.swiGLUForward(gateUp: gateUp.pointer, out: activated.pointer, rows: n, hidden: c.hidden)
+        linear(activated.pointer, weight: block.down, x.pointer, rows: n, outputs: d, inputs: c.hidden, accumulate: true)
+    }
+
+    /// Attention of each chunk over its own cache. Single decoding tokens are spread over the pool one
+    /// sequence per task (each is too small to split by head); a prompt chunk splits itself by head.
+    private func attend(layer: Int, chunks: [SequenceChunk], starts: [Int]) {
+        let c = model.config
+        let hd = c.headDim, qDim = c.heads * hd, kvDim = c.kvHeads * hd, qkvDim = qDim + 2 * kvDim
+        let q = qkv.pointer, out = attention.pointer
+        func run(_ index: Int, pool: ThreadPool) {
+            let chunk = chunks[index], start = starts[index], count = chunk.tokens.count
+            Attention.forward(q: q + start * qkvDim, k: chunk.cache.keys[layer].pointer, v: chunk.cache.values[layer].pointer,
+                              out: out + start * qDim, lse: nil, batch: 1, queryLen: count, keyLen: chunk.cache.length + count,
+                              kvCapacity: chunk.cache.capacity, qHeads: c.heads, kvHeads: c.kvHeads, headDim: hd,
+                              qStride: qkvDim, kvStride: kvDim, outStride: qDim, scale: 1 / Float(hd).squareRoot(), pool: pool)
+        }
+        let single = chunks.indices.filter { chunks[$0].tokens.count == 1 }
+        if single.count > 1 {
+            ThreadPool.shared.parallelFor(single.count) { run(single[$0], pool: .inline) }
+        } else if let only = single.first {
+            run(only, pool: .shared)
+        }
+        for index in chunks.indices where chunks[index].tokens.count > 1 { run(index, pool: .shared) }
+    }
+
+    /// The final norm and the LM head on the rows whose logits were asked for, gathered into consecutive rows.
+    private func computeLogits(chunks: [SequenceChunk], starts: [Int]) -> [Range<Int>] {
+        let c = model.config
+        var wanted: [Int] = []
+        var ranges: [Range<Int>] = []
+        for (chunk, start) in zip(chunks, starts) {
+            let first = wanted.count
+            switch chunk.logits {
+            case .none: break
+            case .last: wanted.append(start + chunk.tokens.count - 1)
+            case .all: wanted.append(contentsOf: start..<(start + chunk.tokens.count))
+            }
+            ranges.append(first..<wanted.count)
+        }
+        if wanted.isEmpty { return ranges }
+        if logits.count < wanted.count * c.vocabSize { logits = FloatBuffer(count: wanted.count * c.vocabSize, zeroed: false) }
+        for (i, source) in wanted.enumerated() {
+            RMSNorm.forward(x: x.pointer + source * c.dim, weight: model.pointer(model.layout.finalNorm), out: normed.pointer + i * c.dim,
+                            rstd: nil, rows: 1, dim: c.dim, eps: Float(c.normEps))
+        }
+        linear(normed.pointer, weight: model.layout.head, logits.pointer, rows: wanted.count, outputs: c.vocabSize, inputs: c.dim)
+        return ranges
+    }
+
+    /// `out (+)= input · Wᵀ`: the weight-streaming kernel for decoding-sized row counts, the packed GEMM above.
+    private func linear(_ input: UnsafePointer<Float>, weight: Int, _ out: UnsafeMutablePointer<Float>,
+                        rows: Int, outputs: Int, inputs: Int, accumulate: Bool = false) {
+        if rows <= DecodeMatmul.maximumRows {
+            DecodeMatmul.multiply(input, model.pointer(weight), out, rows: rows, outputs: outputs, inputs: inputs, accumulate: accumulate)
+        } else {
+            Gemm.matmulTransposedB(input, model.pointer(weight), out, m: rows, n: outputs, k: inputs, accumulate: accumulate)
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+@testable import SeedModel
+import SeedTensor
+import XCTest
+
+final class BatchedForwardTests: XCTestCase {
+    let config = LlamaConfig(vocabSize: 37, dim: 32, layers: 2, heads: 4, kvHeads: 2, hidden: 48, context: 40)
+
+    func makeModel(seed: UInt64) throws -> LlamaModel {
+        let model = try LlamaModel(config: config)
+        var random = SeededRandom(seed: seed)
+        for t in model.layout.tensors {
+            for i in 0..<t.count { model.parameters[t.offset + i] = Float((t.decays ? 0 : 1) + random.nextNormal() * 0.3) }
+        }
+        return model
+    }
+
+    func randomTokens(_ count: Int, seed: UInt64) -> [Int32] {
+        var random = SeededRandom(seed: seed)
+        return (0..<count).map { _ in Int32(random.nextIndex(below: config.vocabSize)) }
+    }
+
+    func testDecodeMatmulMatchesTheFloat64Reference() {
+        var random = SeededRandom(seed: 1)
+        for (m, n, k) in [(1, 1, 1), (1, 7, 33), (3, 13, 64), (5, 64, 100), (16, 9, 31), (2, 130, 768)] {
+            let x = (0..<(m * k)).map { _ in Float(random.nextNormal()) }
+            let w = (0..<(n * k)).map { _ in Float(random.nextNormal()) }
+            var expected = [Double](repeating: 0, count: m * n)
+            for i in 0..<m { for j in 0..<n { for p in 0..<k { expected[i * n + j] += Double(x[i * k + p]) * Double(w[j * k + p]) } } }
+            for accumulate in [false, true] {
+                var y = [Float](repeating: accumulate ? 1 : .nan, count: m * n)
+                DecodeMatmul.multiply(x, w, &y, rows: m, outputs: n, inputs: k, accumulate: accumulate)
+                for i in 0..<(m * n) {
+                    let want = expected[i] + (accumulate ? 1 : 0)
+                    XCTAssertEqual(Double(y[i]), want, accuracy: 1e-4 * Double(k).squareRoot() * (1 + abs(want)), "m=\(m) n=\(n) k=\(k) [\(i)]")
+                }
+            }
+        }
+    }
+
+    func testDecodeMatmulGivesTheSameBitsWhateverTheNumberOfRows() {
+        var random = SeededRandom(seed: 2)
+        let n = 11, k = 70
+        let x = (0..<(5 * k)).map { _ in Float(random.nextNormal()) }
+        let w = (0..<(n * k)).map { _ in Float(random.nextNormal()) }
+        var together = [Float](repeating: 0, count: 5 * n)
+        DecodeMatmul.multiply(x, w, &together, rows: 5, outputs: n, inputs: k, accumulate: false)
+        for i in 0..<5 {
+            var alone = [Float](repeating: 0, count: n)
+            DecodeMatmul.multiply(Array(x[(i * k)..<((i + 1) * k)]), w, &alone, rows: 1, outputs: n, inputs: k, accumulate: false)
+            XCTAssertEqual(alone, Array(together[(i * n)..<((i + 1) * n)]))
+        }
+    }
+
+    /// Three sequences of different lengths decode together in one step and get what they get alone.
+    func testABatchedStepGivesEachSequenceItsOwnLogits() throws {
+        let model = try makeModel(seed: 3)
+        let prompts = [randomTokens(5, seed: 4), randomTokens(1, seed: 5), randomTokens(12, seed: 6)]
+        let next: [[Int32]] = [randomTokens(4, seed: 7), randomTokens(4, seed: 8), randomTokens(4, seed: 9)]
+        let batch = BatchedForward(model: model, rowCapacity: 18)
+        let caches = prompts.map { KVCache(config: config, capacity: $0.count + 4) }
+        _ = try batch.run(zip(caches, prompts).map { SequenceChunk(cache: $0, tokens: $1, logits: .none) })
+        for step in 0..<4 {
+            let ranges = try batch.run(caches.indices.map { SequenceChunk(cache: caches[$0], tokens: [next[$0][step]], logits: .last) })
+            for s in prompts.indices {
+                let session = InferenceSession(model: model, chunk: 4)
+                let alone = Array(try session.feed(prompts[s] + next[s][...step]))
+                XCTAssertEqual(ranges[s].count, 1)
+                let row = Array(UnsafeBufferPointer(start: batch.logits.pointer + ranges[s].lowerBound * config.vocabSize, count: config.vocabSize))
+                for v in 0..<config.vocabSize {
+                    XCTAssertEqual(row[v], alone[v], accuracy: 1e-4 * (1 + abs(alone[v])), "sequence \(s) step \(step)")
+                }
+            }
+        }
+        XCTAssertEqual(caches.map(\.length), prompts.map { $0.count + 4 })
+        XCTAssertThrowsError(try batch.run([SequenceChunk(cache: caches[0], tokens: [1], logits: .last)]), "the cache is full")
+    }
+
+    /// Every position's logits, as prompt scoring needs, equal the full forward pass's, with a decoding
+    /// token sharing the step.
+    func testAllLogitsOfAChunkMatchTheFullForwardPass() throws {
+        let model = try makeModel(seed: 10)
+        let tokens = randomTokens(9, seed: 11)
+        let pass = TrainingPass(model: model, batch: 1, seqLen: tokens.count)
+        pass.forward(tokens: tokens)
+        let other = KVCache(config: config, capacity: 8)
+        let batch = BatchedForward(model: model, rowCapacity: 16)
+        _ = try batch.run([SequenceChunk(cache: other, tokens: [3, 4], logits: .none)])
+        let cache = KVCache(config: config, capacity: tokens.count)
+        let ranges = try batch.run([SequenceChunk(cache: other, tokens: [5], logits: .last),
+                                    SequenceChunk(cache: cache, tokens: tokens, logits: .all)])
+        XCTAssertEqual(ranges, [0..<1, 1..<10])
+        for position in tokens.indices {
+            for v in 0..<config.vocabSize {
+                let full = pass.logits[position * config.vocabSize + v]
+                XCTAssertEqual(batch.logits[(1 + position) * config.vocabSize + v], full, accuracy: 1e-4 * (1 + abs(full)))
+            }
+        }
+    }
+
+    func testLogProbabilitiesNormaliseAndRankTheTopTokens() {
+        let logits: [Float] = [1, 3, 2, 3, -1]
+        logits.withUnsafeBufferPointer { buffer in
+            let p = LogProbabilities(buffer)
+            let total = (0..<5).map { exp(p.of(Int32($0))) }.reduce(0, +)
+            XCTAssertEqual(total, 1, accuracy: 1e-12)
+            let top = p.top(3)
+            XCTAssertEqual(top.map(\.token), [1, 3, 2])
+            XCTAssertEqual(top[0].logprob, p.of(1))
+            XCTAssertEqual(p.top(9).count, 5)
+        }
+    }
+}
