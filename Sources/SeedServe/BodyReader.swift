@@ -26,23 +26,4 @@ struct BodyReader: Sendable {
             throw APIError.bodyTooLarge(limit: limit)
         }
     }
-
-    /// Runs a generation request so that a client that closes its connection cancels it: the handler's task
-    /// is cancelled, which drops the token streams and removes the sequences from the engine. (A streamed
-    /// answer notices instead when writing to the closed connection fails.) Watching the connection uses up
-    /// its request stream, so Hummingbird closes it after the response: `Connection: close` tells clients
-    /// not to reuse it.
-    func generation(_ request: Request, _ respond: @escaping @Sendable (Data) async throws -> Response) async throws -> Response {
-        let headers = request.headers
-        var response: Response
-        do {
-            response = try await request.body.consumeWithCancellationOnInboundClose { body in
-                try await respond(try await read(body, headers: headers))
-            }
-        } catch let error as APIError {
-            response = error.response
-        }
-        response.headers[.connection] = "close"
-        return response
-    }
 }

@@ -75,24 +75,26 @@ struct ChatCompletionsEndpoint: Sendable {
             })
         }
 
-        var choices = (0..<n).map { j in
-            ChatChoice(index: j, message: ChatMessageOut(role: "assistant", content: ""), logprobs: wantsLogprobs ? ChatLogprobs() : nil)
-        }
-        var completion = 0
-        for try await (index, event) in events {
-            switch event {
-            case .prompt: continue
-            case .text(let text, let tokens):
-                choices[index].message?.content? += text
-                for t in tokens { choices[index].logprobs?.append(t, served: served) }
-            case .finished(let reason, let tokens):
-                completion += tokens
-                choices[index].finishReason = reason.rawValue
+        return JSONResponse.whileGenerating { [plans] in
+            var choices = (0..<n).map { j in
+                ChatChoice(index: j, message: ChatMessageOut(role: "assistant", content: ""), logprobs: wantsLogprobs ? ChatLogprobs() : nil)
             }
+            var completion = 0
+            for try await (index, event) in events {
+                switch event {
+                case .prompt: continue
+                case .text(let text, let tokens):
+                    choices[index].message?.content? += text
+                    for t in tokens { choices[index].logprobs?.append(t, served: served) }
+                case .finished(let reason, let tokens):
+                    completion += tokens
+                    choices[index].finishReason = reason.rawValue
+                }
+            }
+            metrics.recordTokens(prompt: promptTokens, generated: completion)
+            let response = ChatCompletionResponse(id: context.id, object: "chat.completion", created: context.created, model: context.model,
+                                                  choices: choices, usage: Usage(promptTokens: promptTokens, completionTokens: completion))
+            return ResponseJSON.encode(response)
         }
-        metrics.recordTokens(prompt: promptTokens, generated: completion)
-        let response = ChatCompletionResponse(id: context.id, object: "chat.completion", created: context.created, model: context.model,
-                                              choices: choices, usage: Usage(promptTokens: promptTokens, completionTokens: completion))
-        return JSONResponse.ok(ResponseJSON.encode(response))
     }
 }

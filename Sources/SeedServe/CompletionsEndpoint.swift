@@ -86,31 +86,33 @@ struct CompletionsEndpoint: Sendable {
             })
         }
 
-        var choices = plans.map { plan -> CompletionChoice in
-            let prompt = promptFor(plan.index)
-            var choice = CompletionChoice(index: plan.index, text: echo ? served.tokenizer.decode(prompt, skipSpecialTokens: false) : "")
-            if topLogprobs != nil {
-                choice.logprobs = CompletionLogprobs(startOffset: echo ? 0 : characters(prompt))
+        return JSONResponse.whileGenerating { [plans] in
+            var choices = plans.map { plan -> CompletionChoice in
+                let prompt = promptFor(plan.index)
+                var choice = CompletionChoice(index: plan.index, text: echo ? served.tokenizer.decode(prompt, skipSpecialTokens: false) : "")
+                if topLogprobs != nil {
+                    choice.logprobs = CompletionLogprobs(startOffset: echo ? 0 : characters(prompt))
+                }
+                return choice
             }
-            return choice
-        }
-        var completion = 0
-        for try await (index, event) in events {
-            switch event {
-            case .prompt(let scored):
-                for s in scored { choices[index].logprobs?.append(s, served: served) }
-            case .text(let text, let tokens):
-                choices[index].text += text
-                for t in tokens { choices[index].logprobs?.append(t, served: served) }
-            case .finished(let reason, let tokens):
-                completion += tokens
-                choices[index].finishReason = reason.rawValue
+            var completion = 0
+            for try await (index, event) in events {
+                switch event {
+                case .prompt(let scored):
+                    for s in scored { choices[index].logprobs?.append(s, served: served) }
+                case .text(let text, let tokens):
+                    choices[index].text += text
+                    for t in tokens { choices[index].logprobs?.append(t, served: served) }
+                case .finished(let reason, let tokens):
+                    completion += tokens
+                    choices[index].finishReason = reason.rawValue
+                }
             }
+            metrics.recordTokens(prompt: promptTokens, generated: completion)
+            let response = CompletionResponse(id: context.id, created: context.created, model: context.model, choices: choices,
+                                              usage: Usage(promptTokens: promptTokens, completionTokens: completion))
+            return ResponseJSON.encode(response)
         }
-        metrics.recordTokens(prompt: promptTokens, generated: completion)
-        let response = CompletionResponse(id: context.id, created: context.created, model: context.model, choices: choices,
-                                          usage: Usage(promptTokens: promptTokens, completionTokens: completion))
-        return JSONResponse.ok(ResponseJSON.encode(response))
     }
 }
 
@@ -125,6 +127,35 @@ enum JSONResponse {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    /// How often a waiting answer sends a space (JSON allows leading whitespace).
+    static let heartbeat: Duration = .milliseconds(500)
+
+    /// A JSON answer that takes a while to make (a whole generation): the head goes out at once, then a
+    /// space every `heartbeat` until the JSON is ready. A space that cannot be written means the client
+    /// went away, and leaving the task group cancels `make`, which drops its sequences from the engine.
+    static func whileGenerating(_ make: @escaping @Sendable () async throws -> Data) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            let json: Data = try await withThrowingTaskGroup(of: Data?.self) { group in
+                group.addTask { try await make() }
+                while true {
+                    group.addTask {
+                        try await Task.sleep(for: heartbeat)
+                        return nil
+                    }
+                    if let ready = try await group.next(), let json = ready {
+                        group.cancelAll()
+                        return json
+                    }
+                    try await writer.write(ByteBuffer(string: " "))
+                }
+            }
+            try await writer.write(ByteBuffer(bytes: json))
+            try await writer.finish(nil)
+        })
     }
 }
 

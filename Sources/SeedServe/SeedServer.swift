@@ -48,8 +48,8 @@ public struct SeedServer: Sendable {
                                                           type: "invalid_request_error", param: "model", code: "model_not_found") }
             return JSONResponse.ok(ResponseJSON.encode(ModelList.Entry(served: served)))
         }
-        router.post("/v1/completions") { request, _ in try await body.generation(request) { try await completions.respond(to: $0) } }
-        router.post("/v1/chat/completions") { request, _ in try await body.generation(request) { try await chat.respond(to: $0) } }
+        router.post("/v1/completions") { request, _ in try await completions.respond(to: try await body.read(request.body, headers: request.headers)) }
+        router.post("/v1/chat/completions") { request, _ in try await chat.respond(to: try await body.read(request.body, headers: request.headers)) }
         router.get("/tokenizer_info") { _, _ in tokenizer.info() }
         router.post("/tokenize") { request, _ in try tokenizer.tokenize(try await body.read(request.body, headers: request.headers)) }
         router.post("/detokenize") { request, _ in try tokenizer.detokenize(try await body.read(request.body, headers: request.headers)) }

@@ -52,7 +52,8 @@ final class LiveClientTests: XCTestCase {
                 }
                 XCTAssertEqual(server.engine.load.active, 1, "generating while connected (stream: \(stream))")
                 socket.close()
-                let deadline = ContinuousClock.now + .seconds(2)
+                // A streamed answer notices at its next token; a whole answer at its next heartbeat space.
+                let deadline = ContinuousClock.now + .seconds(3)
                 while server.engine.load.active > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
                 XCTAssertEqual(server.engine.load.active, 0, "a hung-up client's sequence is dropped (stream: \(stream))")
             }

@@ -21,8 +21,7 @@ final class ServerTests: XCTestCase {
                     _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let server = SeedServer(served: served, configuration: configuration)
         defer { server.engine.stop() }
-        // AsyncHTTPClient reconnects when the server closes a connection after a generation request (see BodyReader).
-        try await server.application().test(.ahc(.http), test)
+        try await server.application().test(.live, test)
     }
 
     static func json(_ response: TestResponse) throws -> [String: Any] {
