@@ -46,7 +46,7 @@ public struct RunFolder {
         // The model folder must be usable alone: `seed generate`, `seed serve` and transformers read the
         // tokenizer from it. tokenizer_config.json (chat template, end token) travels with tokenizer.json.
         if let tokenizerSource {
-            for name in ["tokenizer.json", "tokenizer_config.json"] {
+            for name in CorpusTokenizer.tokenizerFiles {
                 let source = tokenizerSource.deletingLastPathComponent().appendingPathComponent(name)
                 guard fm.fileExists(atPath: source.path) else { continue }
                 let target = url.appendingPathComponent(name)

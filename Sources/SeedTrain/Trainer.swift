@@ -68,7 +68,7 @@ public final class Trainer {
         let data = try TrainingData(directory: dataDirectory)
         try config.validate()
         var modelConfig = config.modelConfig(vocabSize: data.vocabularySize)
-        if modelConfig.eosTokenId == nil { modelConfig.eosTokenId = data.endOfTextId }
+        modelConfig.eosTokenId = data.endOfTextId
         try modelConfig.validate()
         self.config = config
         model = try LlamaModel(config: modelConfig)
