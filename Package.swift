@@ -19,12 +19,14 @@ let package = Package(
         .library(name: "SeedTrain", targets: ["SeedTrain"]),
         .library(name: "SeedTokenizer", targets: ["SeedTokenizer"]),
         .library(name: "SeedPrivacy", targets: ["SeedPrivacy"]),
+        .library(name: "SeedServe", targets: ["SeedServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         .target(name: "SeedTensor", swiftSettings: fastFlags),
@@ -40,10 +42,15 @@ let package = Package(
             ],
             swiftSettings: fastFlags
         ),
+        .target(
+            name: "SeedServe",
+            dependencies: ["SeedModel", "SeedTensor", "SeedTokenizer", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: fastFlags
+        ),
         .executableTarget(
             name: "seed",
             dependencies: [
-                "SeedTensor", "SeedModel", "SeedTrain", "SeedTokenizer", "SeedPrivacy",
+                "SeedTensor", "SeedModel", "SeedTrain", "SeedTokenizer", "SeedPrivacy", "SeedServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Resources/sample")],
@@ -54,6 +61,12 @@ let package = Package(
         .testTarget(name: "SeedTrainTests", dependencies: ["SeedTrain", "SeedModel", "SeedTensor", "SeedTokenizer"], swiftSettings: fastFlags),
         .testTarget(name: "SeedTokenizerTests", dependencies: ["SeedTokenizer"], exclude: ["Python"], swiftSettings: fastFlags),
         .testTarget(name: "SeedPrivacyTests", dependencies: ["SeedPrivacy"], swiftSettings: fastFlags),
+        .testTarget(
+            name: "SeedServeTests",
+            dependencies: ["SeedServe", "SeedModel", "SeedTokenizer", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            exclude: ["Python"],
+            swiftSettings: fastFlags
+        ),
         .testTarget(name: "SeedCLITests", dependencies: ["seed"], exclude: ["Python"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,164 @@
+import Foundation
+import Hummingbird
+import SeedModel
+
+/// `POST /v1/completions`: OpenAI's legacy completions, including what lm-evaluation-harness's
+/// `local-completions` relies on: token-id prompts, batches of prompts, and `echo` with `logprobs`, which
+/// returns one entry per prompt token (the first null) followed by the generated ones.
+struct CompletionsEndpoint: Sendable {
+    let served: ServedModel
+    let engine: GenerationEngine
+    let metrics: ServerMetrics
+
+    /// OpenAI's default answer length for this endpoint.
+    static let defaultMaxTokens = 16
+
+    func respond(to body: Data) async throws -> Response {
+        let request = try RequestDecoding.decode(CompletionRequest.self, from: body)
+        try RequestValidation.checkModel(request.model, served: served)
+        let n = try RequestValidation.choices(request.n)
+        let maxTokens = try RequestValidation.maxTokens(request.maxTokens, param: "max_tokens", default: Self.defaultMaxTokens)
+        let topLogprobs = try RequestValidation.topLogprobs(request.logprobs, param: "logprobs")
+        let stops = try RequestValidation.stopStrings(request.stop)
+        let echo = request.echo ?? false
+        let prompts: [[Int32]]
+        switch request.prompt {
+        case .texts(let texts): prompts = texts.map { served.tokenizer.encode($0, allowedSpecial: .all) }
+        case .tokens(let lists): prompts = lists
+        }
+        guard !prompts.isEmpty else { throw APIError.invalidRequest("'prompt' is an empty list", param: "prompt") }
+        for prompt in prompts { try RequestValidation.checkPrompt(prompt, maxTokens: maxTokens, served: served, param: "prompt") }
+
+        var plans: [ChoicePlan] = []
+        for (p, prompt) in prompts.enumerated() {
+            for j in 0..<n {
+                let sampling = try RequestValidation.sampling(temperature: request.temperature, topP: request.topP, seed: request.seed, choice: j)
+                let generation = GenerationRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stopTokens: served.endOfTextTokens,
+                                                   topLogprobs: topLogprobs, scorePrompt: echo && topLogprobs != nil)
+                plans.append(ChoicePlan(index: p * n + j, request: generation, stopStrings: stops))
+            }
+        }
+        let promptTokens = prompts.reduce(0) { $0 + $1.count } * n
+        let context = ResponseContext(id: ResponseJSON.newId("cmpl"), created: Int(Date().timeIntervalSince1970), model: served.name)
+        let started = ContinuousClock.now
+        let metrics = metrics
+        let events = ChoiceStream.run(plans, engine: engine, served: served) {
+            metrics.recordFirstToken(seconds: (ContinuousClock.now - started).seconds)
+        }
+        let promptFor = { (index: Int) in prompts[index / n] }
+        let characters = { [served] (tokens: [Int32]) in CompletionLogprobs.characters(in: served.tokenizer.decodeBytes(tokens)) }
+        if request.stream ?? false {
+            let includeUsage = request.streamOptions?.includeUsage ?? false
+            let served = served
+            return ServerSentEvents.response(ServerSentEvents.produce { out in
+                var completion = 0
+                // Where each choice's next token starts, in characters of the text the client has received.
+                var offsets = [Int: Int]()
+                for try await (index, event) in events {
+                    var choice = CompletionChoice(index: index, text: "")
+                    switch event {
+                    case .prompt(let scored):
+                        guard echo else { continue }
+                        var entries = CompletionLogprobs(startOffset: 0)
+                        for s in scored { entries.append(s, served: served) }
+                        offsets[index] = entries.offset
+                        choice.text = served.tokenizer.decode(promptFor(index), skipSpecialTokens: false)
+                        choice.logprobs = entries
+                    case .text(let text, let tokens):
+                        choice.text = text
+                        if topLogprobs != nil {
+                            var entries = CompletionLogprobs(startOffset: offsets[index] ?? (echo ? 0 : characters(promptFor(index))))
+                            for t in tokens { entries.append(t, served: served) }
+                            offsets[index] = entries.offset
+                            choice.logprobs = entries
+                        }
+                    case .finished(let reason, let tokens):
+                        completion += tokens
+                        choice.finishReason = reason.rawValue
+                    }
+                    out.yield(ResponseJSON.encode(CompletionResponse(id: context.id, created: context.created, model: context.model, choices: [choice])))
+                }
+                metrics.recordTokens(prompt: promptTokens, generated: completion)
+                if includeUsage {
+                    out.yield(ResponseJSON.encode(CompletionResponse(id: context.id, created: context.created, model: context.model, choices: [],
+                                                                     usage: Usage(promptTokens: promptTokens, completionTokens: completion))))
+                }
+            })
+        }
+
+        return JSONResponse.whileGenerating { [plans] in
+            var choices = plans.map { plan -> CompletionChoice in
+                let prompt = promptFor(plan.index)
+                var choice = CompletionChoice(index: plan.index, text: echo ? served.tokenizer.decode(prompt, skipSpecialTokens: false) : "")
+                if topLogprobs != nil {
+                    choice.logprobs = CompletionLogprobs(startOffset: echo ? 0 : characters(prompt))
+                }
+                return choice
+            }
+            var completion = 0
+            for try await (index, event) in events {
+                switch event {
+                case .prompt(let scored):
+                    for s in scored { choices[index].logprobs?.append(s, served: served) }
+                case .text(let text, let tokens):
+                    choices[index].text += text
+                    for t in tokens { choices[index].logprobs?.append(t, served: served) }
+                case .finished(let reason, let tokens):
+                    completion += tokens
+                    choices[index].finishReason = reason.rawValue
+                }
+            }
+            metrics.recordTokens(prompt: promptTokens, generated: completion)
+            let response = CompletionResponse(id: context.id, created: context.created, model: context.model, choices: choices,
+                                              usage: Usage(promptTokens: promptTokens, completionTokens: completion))
+            return ResponseJSON.encode(response)
+        }
+    }
+}
+
+struct ResponseContext: Sendable {
+    var id: String
+    var created: Int
+    var model: String
+}
+
+enum JSONResponse {
+    static func ok(_ json: Data) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    /// How often a waiting answer sends a space (JSON allows leading whitespace).
+    static let heartbeat: Duration = .milliseconds(500)
+
+    /// A JSON answer that takes a while to make (a whole generation): the head goes out at once, then a
+    /// space every `heartbeat` until the JSON is ready. A space that cannot be written means the client
+    /// went away, and leaving the task group cancels `make`, which drops its sequences from the engine.
+    static func whileGenerating(_ make: @escaping @Sendable () async throws -> Data) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            let json: Data = try await withThrowingTaskGroup(of: Data?.self) { group in
+                group.addTask { try await make() }
+                while true {
+                    group.addTask {
+                        try await Task.sleep(for: heartbeat)
+                        return nil
+                    }
+                    if let ready = try await group.next(), let json = ready {
+                        group.cancelAll()
+                        return json
+                    }
+                    try await writer.write(ByteBuffer(string: " "))
+                }
+            }
+            try await writer.write(ByteBuffer(bytes: json))
+            try await writer.finish(nil)
+        })
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import SeedModel
+
+/// Runs the model for every request on one dedicated thread, with continuous batching.
+///
+/// Each step takes the next token of every decoding sequence plus, when a prompt is waiting, the next chunk
+/// of that prompt, and runs them through the model in one `BatchedForward` pass: the weights are read once
+/// per step however many sequences are active, and a long prompt advances a chunk at a time between
+/// decoding steps instead of stalling the streams. Requests arrive from any task through `submit` and get
+/// their tokens back through an `AsyncThrowingStream`; dropping the stream (a client that went away)
+/// removes the sequence at the next step. The compute runs on the shared `ThreadPool`, never on the
+/// server's event loops.
+public final class GenerationEngine: @unchecked Sendable {
+    public let model: LlamaModel
+    /// Sequences decoded together; later requests wait for a place.
+    public let maxBatch: Int
+    /// Prompt tokens per step: larger chunks use the cores better, smaller ones stall the streams less.
+    public let prefillChunk: Int
+
+    private let forward: BatchedForward
+    private let condition = NSCondition()
+    // Shared with submitting threads, under `condition`.
+    private var incoming: [Sequence] = []
+    private var cancelled: Set<Int> = []
+    private var nextId = 0
+    private var stopping = false
+    private var counts = (active: 0, waiting: 0)
+    // The engine thread's own.
+    private var waiting: [Sequence] = []
+    private var active: [Sequence] = []
+
+    public init(model: LlamaModel, maxBatch: Int = 16, prefillChunk: Int = 128) {
+        self.model = model
+        self.maxBatch = max(1, maxBatch)
+        self.prefillChunk = max(1, prefillChunk)
+        forward = BatchedForward(model: model, rowCapacity: self.maxBatch + self.prefillChunk)
+        let thread = Thread { [unowned self] in self.loop() }
+        thread.name = "seed-engine"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Queues a sequence. The request must already be valid: a non-empty prompt of in-vocabulary tokens
+    /// that, with `maxTokens`, fits the model's context.
+    public func submit(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error> {
+        let (stream, continuation) = AsyncThrowingStream<GenerationEvent, Error>.makeStream()
+        condition.lock()
+        let id = nextId
+        nextId += 1
+        if stopping {
+            condition.unlock()
+            continuation.finish(throwing: APIError.internal("the server is shutting down"))
+            return stream
+        }
+        incoming.append(Sequence(id: id, request: request, continuation: continuation))
+        counts.waiting += 1
+        condition.signal()
+        condition.unlock()
+        continuation.onTermination = { [weak self] termination in
+            guard case .cancelled = termination, let self else { return }
+            self.condition.lock()
+            self.cancelled.insert(id)
+            self.condition.signal()
+            self.condition.unlock()
+        }
+        return stream
+    }
+
+    /// Sequences being decoded and sequences waiting for a place, for /metrics.
+    public var load: (active: Int, waiting: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return counts
+    }
+
+    /// Ends every sequence and the engine's thread.
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while incoming.isEmpty && active.isEmpty && waiting.isEmpty && cancelled.isEmpty && !stopping { condition.wait() }
+            if stopping {
+                condition.unlock()
+                for s in active + waiting + incoming { s.continuation.finish(throwing: APIError.internal("the server is shutting down")) }
+                return
+            }
+            waiting += incoming
+            incoming = []
+            let dropped = cancelled
+            cancelled = []
+            condition.unlock()
+
+            if !dropped.isEmpty {
+                active.removeAll { dropped.contains($0.id) }
+                waiting.removeAll { dropped.contains($0.id) }
+            }
+            while active.count < maxBatch, !waiting.isEmpty {
+                let s = waiting.removeFirst()
+                s.cache = KVCache(config: model.config, capacity: s.request.prompt.count + max(0, s.request.maxTokens - 1))
+                active.append(s)
+            }
+            // Counted before the step as well as after: a step yields tokens, and a client that has read
+            // one must already see its sequence as active.
+            publishCounts()
+            if !active.isEmpty { step() }
+            publishCounts()
+        }
+    }
+
+    private func publishCounts() {
+        condition.lock()
+        counts = (active.count, waiting.count + incoming.count)
+        condition.unlock()
+    }
+
+    /// One forward pass: the pending token of every decoding sequence and the next chunk of the oldest
+    /// prompt still being read.
+    private func step() {
+        var chunks: [SequenceChunk] = []
+        var owners: [Sequence] = []
+        for s in active {
+            guard let token = s.pendingToken, let cache = s.cache else { continue }
+            chunks.append(SequenceChunk(cache: cache, tokens: [token], logits: .last))
+            owners.append(s)
+        }
+        var reading: (sequence: Sequence, range: Range<Int>)?
+        if let s = active.first(where: { $0.prefilled < $0.request.prompt.count }), let cache = s.cache {
+            let prompt = s.request.prompt
+            let end = min(prompt.count, s.prefilled + prefillChunk)
+            let logits: SequenceChunk.Logits = s.request.scorePrompt ? .all : (end == prompt.count ? .last : .none)
+            chunks.append(SequenceChunk(cache: cache, tokens: Array(prompt[s.prefilled..<end]), logits: logits))
+            owners.append(s)
+            reading = (s, s.prefilled..<end)
+        }
+        let ranges: [Range<Int>]
+        do {
+            ranges = try forward.run(chunks)
+        } catch {
+            for s in owners { fail(s, error) }
+            return
+        }
+        let vocabulary = model.config.vocabSize
+        func row(_ r: Int) -> UnsafeBufferPointer<Float> {
+            UnsafeBufferPointer(start: forward.logits.pointer + r * vocabulary, count: vocabulary)
+        }
+        for (s, range) in zip(owners, ranges) {
+            if let reading, reading.sequence === s {
+                s.prefilled = reading.range.upperBound
+                if s.request.scorePrompt { score(s, positions: reading.range, rows: range, row) }
+                if s.prefilled == s.request.prompt.count {
+                    if s.request.scorePrompt { s.continuation.yield(.prompt(s.scoredPrompt)) }
+                    advance(s, logits: row(range.upperBound - 1))
+                }
+            } else {
+                advance(s, logits: row(range.lowerBound))
+            }
+        }
+        active.removeAll { $0.finished }
+    }
+
+    /// Scores prompt tokens: the logits after position p predict the token at p + 1.
+    private func score(_ s: Sequence, positions: Range<Int>, rows: Range<Int>, _ row: (Int) -> UnsafeBufferPointer<Float>) {
+        let prompt = s.request.prompt
+        if positions.lowerBound == 0 { s.scoredPrompt.append(ScoredToken(token: prompt[0], logprob: nil, top: [])) }
+        for (position, r) in zip(positions, rows) where position + 1 < prompt.count {
+            let distribution = LogProbabilities(row(r))
+            let token = prompt[position + 1]
+            let top = distribution.top(s.request.topLogprobs ?? 0).map { TokenLogprob(token: $0.token, logprob: $0.logprob) }
+            s.scoredPrompt.append(ScoredToken(token: token, logprob: distribution.of(token), top: top))
+        }
+    }
+
+    /// Draws the next token from `logits`, reports it, and ends the sequence at a stop token or its limit.
+    private func advance(_ s: Sequence, logits: UnsafeBufferPointer<Float>) {
+        s.pendingToken = nil
+        guard s.generated < s.request.maxTokens else { return finish(s, .length) }
+        let token = s.sampler.sample(logits)
+        if s.request.stopTokens.contains(token) { return finish(s, .stop) }
+        var scored = ScoredToken(token: token, logprob: nil, top: [])
+        if let k = s.request.topLogprobs {
+            let distribution = LogProbabilities(logits)
+            scored.logprob = distribution.of(token)
+            scored.top = distribution.top(k).map { TokenLogprob(token: $0.token, logprob: $0.logprob) }
+        }
+        s.continuation.yield(.token(scored))
+        s.generated += 1
+        if s.generated >= s.request.maxTokens { return finish(s, .length) }
+        s.pendingToken = token
+    }
+
+    private func finish(_ s: Sequence, _ reason: FinishReason) {
+        s.finished = true
+        s.continuation.yield(.finished(reason))
+        s.continuation.finish()
+    }
+
+    private func fail(_ s: Sequence, _ error: Error) {
+        s.finished = true
+        s.continuation.finish(throwing: APIError.internal("generation failed: \(error)"))
+    }
+}
+
+/// A request's state inside the engine.
+private final class Sequence {
+    let id: Int
+    let request: GenerationRequest
+    let continuation: AsyncThrowingStream<GenerationEvent, Error>.Continuation
+    var sampler: Sampler
+    var cache: KVCache?
+    var prefilled = 0
+    var scoredPrompt: [ScoredToken] = []
+    var pendingToken: Int32?
+    var generated = 0
+    var finished = false
+
+    init(id: Int, request: GenerationRequest, continuation: AsyncThrowingStream<GenerationEvent, Error>.Continuation) {
+        self.id = id
+        self.request = request
+        self.continuation = continuation
+        sampler = Sampler(request.sampling)
+    }
+}

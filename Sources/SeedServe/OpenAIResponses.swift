@@ -1,0 +1,139 @@
+import Foundation
+import SeedModel
+
+struct Usage: Encodable {
+    var promptTokens: Int
+    var completionTokens: Int
+    var totalTokens: Int { promptTokens + completionTokens }
+
+    enum CodingKeys: String, CodingKey { case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", totalTokens = "total_tokens" }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(promptTokens, forKey: .promptTokens)
+        try c.encode(completionTokens, forKey: .completionTokens)
+        try c.encode(totalTokens, forKey: .totalTokens)
+    }
+}
+
+/// Log-probabilities in the legacy completions shape that lm-evaluation-harness parses: parallel lists,
+/// `token_logprobs[0]` null when the prompt is echoed (nothing predicts the first token), `top_logprobs` a
+/// map from token text to log-probability, `text_offset` in characters from the start of `text`.
+struct CompletionLogprobs: Encodable {
+    var tokens: [String] = []
+    var tokenLogprobs: [Double?] = []
+    var topLogprobs: [[String: Double]?] = []
+    var textOffset: [Int] = []
+    /// Characters so far; a character is counted at its first byte, so tokens that split one still add up.
+    private(set) var offset: Int
+
+    enum CodingKeys: String, CodingKey {
+        case tokens, tokenLogprobs = "token_logprobs", topLogprobs = "top_logprobs", textOffset = "text_offset"
+    }
+
+    init(startOffset: Int) { offset = startOffset }
+
+    mutating func append(_ scored: ScoredToken, served: ServedModel) {
+        tokens.append(served.tokenText(scored.token))
+        tokenLogprobs.append(scored.logprob)
+        if scored.logprob == nil {
+            topLogprobs.append(nil)
+        } else {
+            var top: [String: Double] = [:]
+            for alternative in scored.top {
+                // Two ids can share a text (pieces of one character): keep the likelier.
+                top[served.tokenText(alternative.token)] = max(top[served.tokenText(alternative.token)] ?? -.infinity, alternative.logprob)
+            }
+            topLogprobs.append(top)
+        }
+        textOffset.append(offset)
+        offset += Self.characters(in: served.tokenizer.decodeBytes([scored.token]))
+    }
+
+    /// Characters (Unicode scalars, as Python's str counts them) that UTF-8 bytes start.
+    static func characters(in bytes: [UInt8]) -> Int { bytes.filter { $0 & 0xC0 != 0x80 }.count }
+}
+
+struct CompletionChoice: Encodable {
+    var index: Int
+    var text: String
+    var logprobs: CompletionLogprobs?
+    var finishReason: String?
+
+    enum CodingKeys: String, CodingKey { case index, text, logprobs, finishReason = "finish_reason" }
+}
+
+struct CompletionResponse: Encodable {
+    var id: String
+    var object = "text_completion"
+    var created: Int
+    var model: String
+    var choices: [CompletionChoice]
+    var usage: Usage?
+}
+
+/// Log-probabilities in the chat shape: one entry per answer token with its bytes and alternatives.
+struct ChatLogprobs: Encodable {
+    struct Alternative: Encodable {
+        var token: String
+        var logprob: Double
+        var bytes: [UInt8]
+    }
+
+    struct Entry: Encodable {
+        var token: String
+        var logprob: Double
+        var bytes: [UInt8]
+        var topLogprobs: [Alternative]
+
+        enum CodingKeys: String, CodingKey { case token, logprob, bytes, topLogprobs = "top_logprobs" }
+    }
+
+    var content: [Entry] = []
+
+    mutating func append(_ scored: ScoredToken, served: ServedModel) {
+        func alternative(_ token: Int32, _ logprob: Double) -> Alternative {
+            Alternative(token: served.tokenText(token), logprob: logprob, bytes: served.tokenizer.decodeBytes([token]))
+        }
+        let own = alternative(scored.token, scored.logprob ?? 0)
+        content.append(Entry(token: own.token, logprob: own.logprob, bytes: own.bytes,
+                             topLogprobs: scored.top.map { alternative($0.token, $0.logprob) }))
+    }
+}
+
+struct ChatMessageOut: Encodable {
+    var role: String?
+    var content: String?
+}
+
+struct ChatChoice: Encodable {
+    var index: Int
+    var message: ChatMessageOut?
+    var delta: ChatMessageOut?
+    var logprobs: ChatLogprobs?
+    var finishReason: String?
+
+    enum CodingKeys: String, CodingKey { case index, message, delta, logprobs, finishReason = "finish_reason" }
+}
+
+struct ChatCompletionResponse: Encodable {
+    var id: String
+    var object: String
+    var created: Int
+    var model: String
+    var choices: [ChatChoice]
+    var usage: Usage?
+}
+
+enum ResponseJSON {
+    static func encode(_ value: some Encodable) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        // Everything encoded here is strings, integers and finite doubles.
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
+    }
+
+    static func newId(_ prefix: String) -> String {
+        prefix + "-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import SeedModel
+import SeedServe
+import SeedTokenizer
+
+struct BenchServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Tokens/s of `seed generate` (decoding and a long prompt, against memory bandwidth), then time to first token and tokens/s of 1 and N concurrent streams through `seed serve`.")
+
+    @Option(help: "Run or model folder to measure.") var model: String
+    @Option(name: .customLong("random-shape"), help: "Write a random-weight model of this shape to --model first: gpt2-small (12 layers, 768 wide, 12 heads, SwiGLU 2048, vocab 50,257: 124M parameters) or demo (4 layers, 128 wide, byte vocabulary).")
+    var randomShape: String?
+    @Option(name: .customLong("decode-tokens"), help: "Tokens generated per stream.") var decodeTokens = 128
+    @Option(name: .customLong("prompt-tokens"), help: "Length of the prompt whose reading speed is measured.") var promptTokens = 512
+    @Option(help: "Concurrent streams of the batched measurement.") var streams = 8
+
+    func run() async throws {
+        do {
+            let folder = URL(fileURLWithPath: model)
+            if let randomShape { try writeRandomModel(randomShape, to: folder) }
+            let served = try ServedModel.load(folder: folder, name: "bench")
+            let c = served.model.config
+            print("model: \(c.layers) layers, \(c.dim) wide, \(c.heads) heads, hidden \(c.hidden), vocab \(c.vocabSize), \(c.parameterCount) parameters, \(ProcessInfo.processInfo.activeProcessorCount) threads")
+            let g = try ServeBenchmark.generate(model: served.model, decodeTokens: decodeTokens, promptTokens: promptTokens)
+            print(String(format: "generate: decode %.1f tokens/s, %d-token prompt %.0f tokens/s", g.decodeTokensPerSecond, g.promptTokens, g.promptTokensPerSecond))
+            print(String(format: "memory: %.1f MB of weights per token, read bandwidth %.1f GB/s, decoding reaches %.0f%% of it",
+                         g.bytesPerToken / 1e6, g.bandwidthBytesPerSecond / 1e9, g.bandwidthFraction * 100))
+
+            let server = SeedServer(served: served, configuration: ServerConfiguration(port: 0, maxBatch: max(16, streams)))
+            let (ports, portSink) = AsyncStream<Int>.makeStream()
+            let serving = Task { try await server.application(onRunning: { portSink.yield($0) }).runService() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw ExitCode.failure }
+            let base = URL(string: "http://127.0.0.1:\(port)/v1")!
+            let prompt = "ROMEO: Is the day so young?"
+            _ = try await ServeBenchmark.server(baseURL: base, model: "bench", streams: 1, prompt: prompt, maxTokens: 4)
+            var one: ServeBenchmark.ServerFigures?
+            for count in [1, streams] {
+                let s = try await ServeBenchmark.server(baseURL: base, model: "bench", streams: count, prompt: prompt, maxTokens: decodeTokens)
+                if count == 1 { one = s }
+                var line = String(format: "server, %d stream%@: time to first token %.1f ms, %.1f tokens/s per stream, %.1f tokens/s in all",
+                                  count, count == 1 ? "" : "s", s.medianTimeToFirstToken * 1000, s.perStreamTokensPerSecond, s.totalTokensPerSecond)
+                if count == 1 { line += String(format: " (%.0f%% of generate)", s.perStreamTokensPerSecond / g.decodeTokensPerSecond * 100) }
+                if count > 1, let one { line += String(format: " (%.2f× one stream)", s.totalTokensPerSecond / one.totalTokensPerSecond) }
+                print(line)
+            }
+            serving.cancel()
+            server.engine.stop()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            printError("error: \(describe(error))")
+            throw ExitCode.failure
+        }
+    }
+
+    private func writeRandomModel(_ shape: String, to folder: URL) throws {
+        let config: LlamaConfig
+        switch shape {
+        case "gpt2-small":
+            config = LlamaConfig(vocabSize: 50257, dim: 768, layers: 12, heads: 12, kvHeads: 12, hidden: 2048, context: 1024, tieEmbeddings: true)
+        case "demo":
+            config = LlamaConfig(vocabSize: 256, dim: 128, layers: 4, heads: 4, kvHeads: 4, hidden: 352, context: 128)
+        default:
+            throw ValidationError("--random-shape takes gpt2-small or demo")
+        }
+        let model = try LlamaModel(config: config)
+        model.initializeWeights(seed: 1)
+        try ModelFolder.save(model, to: folder)
+        // Bytes cover every text; ids past 255 decode to nothing, which is fine for timing.
+        if config.vocabSize != 256 { try Tokenizer.bytes.save(to: folder) }
+    }
+}

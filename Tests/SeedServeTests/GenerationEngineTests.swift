@@ -1,0 +1,109 @@
+import Foundation
+import SeedModel
+@testable import SeedServe
+import SeedTokenizer
+import XCTest
+
+final class GenerationEngineTests: XCTestCase {
+    var folder: URL!
+    var served: ServedModel!
+
+    override func setUpWithError() throws {
+        folder = try TinyModel.bpeFolder()
+        served = try ServedModel.load(folder: folder)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func collect(_ stream: AsyncThrowingStream<GenerationEvent, Error>) async throws -> (tokens: [Int32], prompt: [ScoredToken], reason: FinishReason?) {
+        var tokens: [Int32] = [], prompt: [ScoredToken] = [], reason: FinishReason?
+        for try await event in stream {
+            switch event {
+            case .prompt(let scored): prompt = scored
+            case .token(let scored): tokens.append(scored.token)
+            case .finished(let r): reason = r
+            }
+        }
+        return (tokens, prompt, reason)
+    }
+
+    /// Sequences batched together (different prompt lengths, prompts longer than a prefill chunk) produce
+    /// what `Generator`, one sequence at a time, produces.
+    func testBatchedSequencesGenerateWhatEachGeneratesAlone() async throws {
+        let engine = GenerationEngine(model: served.model, maxBatch: 3, prefillChunk: 5)
+        defer { engine.stop() }
+        let prompts = ["The quick brown", "Paris is", "A server answers requests; a model predicts tokens. Seed", "Ünïcödé", "fox"]
+            .map { served.tokenizer.encode($0) }
+        let greedy = SamplingParameters(temperature: 0)
+        let results = try await withThrowingTaskGroup(of: (Int, [Int32]).self) { group in
+            for (i, prompt) in prompts.enumerated() {
+                let stream = engine.submit(GenerationRequest(prompt: prompt, maxTokens: 12, sampling: greedy))
+                group.addTask { (i, try await self.collect(stream).tokens) }
+            }
+            var results = [[Int32]](repeating: [], count: prompts.count)
+            for try await (i, tokens) in group { results[i] = tokens }
+            return results
+        }
+        for (prompt, tokens) in zip(prompts, results) {
+            let alone = try Generator(model: served.model).generate(prompt: prompt, maxTokens: 12, sampling: greedy)
+            XCTAssertEqual(tokens, alone)
+        }
+    }
+
+    /// Echoed prompt log-probabilities equal those computed token by token with an inference session.
+    func testPromptScoresMatchTheModelsOwnLogProbabilities() async throws {
+        let engine = GenerationEngine(model: served.model, maxBatch: 4, prefillChunk: 4)
+        defer { engine.stop() }
+        let prompt = served.tokenizer.encode("Paris is the capital of France.")
+        let result = try await collect(engine.submit(GenerationRequest(prompt: prompt, maxTokens: 1, sampling: SamplingParameters(temperature: 0),
+                                                                          topLogprobs: 2, scorePrompt: true)))
+        XCTAssertEqual(result.prompt.map(\.token), prompt)
+        XCTAssertNil(result.prompt[0].logprob)
+        XCTAssertEqual(result.reason, .length)
+        let session = InferenceSession(model: served.model)
+        for position in 1..<prompt.count {
+            let logits = Array(try session.feed([prompt[position - 1]]))
+            let expected = logits.withUnsafeBufferPointer { LogProbabilities($0).of(prompt[position]) }
+            XCTAssertEqual(result.prompt[position].logprob!, expected, accuracy: 1e-4)
+            XCTAssertEqual(result.prompt[position].top.count, 2)
+            XCTAssertGreaterThanOrEqual(result.prompt[position].top[0].logprob, result.prompt[position].logprob!)
+        }
+    }
+
+    func testStopTokensEndTheAnswerAndMaxTokensZeroOnlyScores() async throws {
+        let engine = GenerationEngine(model: served.model)
+        defer { engine.stop() }
+        let prompt = served.tokenizer.encode("The quick")
+        let greedy = SamplingParameters(temperature: 0)
+        let first = try await collect(engine.submit(GenerationRequest(prompt: prompt, maxTokens: 1, sampling: greedy))).tokens[0]
+        let stopped = try await collect(engine.submit(GenerationRequest(prompt: prompt, maxTokens: 5, sampling: greedy, stopTokens: [first])))
+        XCTAssertEqual(stopped.tokens, [])
+        XCTAssertEqual(stopped.reason, .stop)
+        let scored = try await collect(engine.submit(GenerationRequest(prompt: prompt, maxTokens: 0, sampling: greedy, topLogprobs: 0, scorePrompt: true)))
+        XCTAssertEqual(scored.tokens, [])
+        XCTAssertEqual(scored.prompt.count, prompt.count)
+        XCTAssertEqual(scored.reason, .length)
+    }
+
+    /// A consumer that stops listening removes its sequence: the engine goes back to idle.
+    func testACancelledStreamLeavesTheBatch() async throws {
+        let engine = GenerationEngine(model: served.model)
+        defer { engine.stop() }
+        let prompt = served.tokenizer.encode("The quick brown fox")
+        let long = GenerationRequest(prompt: prompt, maxTokens: 80, sampling: SamplingParameters(temperature: 1, seed: 1))
+        let task = Task {
+            var count = 0
+            for try await event in engine.submit(long) {
+                if case .token = event { count += 1 }
+                if count == 2 { break }
+            }
+        }
+        try await task.value
+        var load = engine.load
+        for _ in 0..<200 where load.active + load.waiting > 0 {
+            try await Task.sleep(for: .milliseconds(10))
+            load = engine.load
+        }
+        XCTAssertEqual(load.active + load.waiting, 0)
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SeedModel
+@testable import SeedServe
+import SeedTokenizer
+import XCTest
+
+final class ServerTests: XCTestCase {
+    var folder: URL!
+    var served: ServedModel!
+
+    override func setUpWithError() throws {
+        folder = try TinyModel.bpeFolder()
+        served = try ServedModel.load(folder: folder, name: "tiny")
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func withServer(_ configuration: ServerConfiguration = ServerConfiguration(port: 0, maxBodyBytes: 64 << 10),
+                    _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let server = SeedServer(served: served, configuration: configuration)
+        defer { server.engine.stop() }
+        try await server.application().test(.live, test)
+    }
+
+    static func json(_ response: TestResponse) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))
+        return try XCTUnwrap(object as? [String: Any], "not a JSON object: \(String(buffer: response.body))")
+    }
+
+    static func post(_ client: any TestClientProtocol, _ uri: String, _ body: Any, headers: HTTPFields = [:]) async throws -> TestResponse {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        let data = try JSONSerialization.data(withJSONObject: body)
+        return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(bytes: data))
+    }
+
+    /// Checks an OpenAI error body and returns its `code`.
+    @discardableResult
+    static func assertError(_ response: TestResponse, _ status: HTTPResponse.Status, file: StaticString = #filePath, line: UInt = #line) throws -> String? {
+        XCTAssertEqual(response.status, status, String(buffer: response.body), file: file, line: line)
+        let error = try XCTUnwrap(try json(response)["error"] as? [String: Any], file: file, line: line)
+        XCTAssertNotNil(error["message"] as? String, file: file, line: line)
+        XCTAssertNotNil(error["type"] as? String, file: file, line: line)
+        XCTAssertTrue(error.keys.contains("param") && error.keys.contains("code"), file: file, line: line)
+        return error["code"] as? String
+    }
+
+    func testModelsHealthAndTokenizerEndpoints() async throws {
+        let tokenizer = served.tokenizer
+        try await withServer { client in
+            let models = try Self.json(try await client.execute(uri: "/v1/models", method: .get))
+            XCTAssertEqual((models["data"] as? [[String: Any]])?.first?["id"] as? String, "tiny")
+            let health = try await client.execute(uri: "/health", method: .get)
+            XCTAssertEqual(health.status, .ok)
+
+            let info = try Self.json(try await client.execute(uri: "/tokenizer_info", method: .get))
+            XCTAssertEqual(info["eos_token"] as? String, "<|endoftext|>")
+            XCTAssertNotNil(info["chat_template"] as? String)
+            let text = "Paris is the capital of France.<|endoftext|>"
+            let tokens = try Self.json(try await Self.post(client, "/tokenize", ["prompt": text, "add_special_tokens": false]))["tokens"] as? [Int]
+            XCTAssertEqual(tokens, tokenizer.encode(text, allowedSpecial: .all).map(Int.init))
+            XCTAssertEqual(tokens?.last, Int(tokenizer.endOfTextId!))
+            let back = try Self.json(try await Self.post(client, "/detokenize", ["tokens": tokens ?? []]))["prompt"] as? String
+            XCTAssertEqual(back, text)
+        }
+    }
+
+    /// lm-evaluation-harness's loglikelihood call: token-id prompts in a batch, echo, logprobs 1, max_tokens 1.
+    /// Every prompt gets one entry per token plus the generated one, the first null, matching the model.
+    func testEchoedLogprobsAreWhatLMEvalReads() async throws {
+        let prompts = ["Paris is the capital of France.", "The quick brown fox"].map { served.tokenizer.encode($0) }
+        let model = served.model
+        try await withServer { client in
+            let response = try await Self.post(client, "/v1/completions", [
+                "model": "tiny", "prompt": prompts.map { $0.map(Int.init) }, "max_tokens": 1, "logprobs": 1, "echo": true,
+                "temperature": 0, "seed": 1234,
+            ])
+            XCTAssertEqual(response.status, .ok, String(buffer: response.body))
+            let choices = try XCTUnwrap(try Self.json(response)["choices"] as? [[String: Any]])
+            XCTAssertEqual(choices.count, 2)
+            for choice in choices {
+                let index = try XCTUnwrap(choice["index"] as? Int)
+                let prompt = prompts[index]
+                let logprobs = try XCTUnwrap(choice["logprobs"] as? [String: Any])
+                let tokenLogprobs = try XCTUnwrap(logprobs["token_logprobs"] as? [Any])
+                let top = try XCTUnwrap(logprobs["top_logprobs"] as? [Any])
+                XCTAssertEqual(tokenLogprobs.count, prompt.count + 1)
+                XCTAssertEqual((logprobs["tokens"] as? [String])?.count, prompt.count + 1)
+                XCTAssertEqual((logprobs["text_offset"] as? [Int])?.first, 0)
+                XCTAssertTrue(tokenLogprobs[0] is NSNull)
+                XCTAssertTrue(top[0] is NSNull)
+                let session = InferenceSession(model: model)
+                var sum = 0.0, expected = 0.0
+                for position in 1..<prompt.count {
+                    let logits = Array(try session.feed([prompt[position - 1]]))
+                    expected += logits.withUnsafeBufferPointer { LogProbabilities($0).of(prompt[position]) }
+                    sum += try XCTUnwrap(tokenLogprobs[position] as? Double)
+                    XCTAssertEqual((top[position] as? [String: Double])?.count, 1)
+                }
+                XCTAssertEqual(sum, expected, accuracy: 1e-4)
+                // The generated token is greedy, so its logprob is the top one, as lm-eval's is_greedy checks.
+                let last = try XCTUnwrap(tokenLogprobs.last as? Double)
+                XCTAssertEqual((top.last as? [String: Double])?.values.max(), last)
+                XCTAssertEqual(choice["finish_reason"] as? String, "length")
+            }
+        }
+    }
+
+    func testCompletionsFromTextWithNAndStop() async throws {
+        try await withServer { client in
+            let body = try Self.json(try await Self.post(client, "/v1/completions", [
+                "prompt": ["The quick brown", "Paris"], "max_tokens": 6, "n": 2, "temperature": 0.9, "seed": 3,
+            ]))
+            let choices = try XCTUnwrap(body["choices"] as? [[String: Any]])
+            XCTAssertEqual(choices.map { $0["index"] as? Int }, [0, 1, 2, 3])
+            let usage = try XCTUnwrap(body["usage"] as? [String: Int])
+            XCTAssertLessThanOrEqual(usage["completion_tokens"]!, 24)
+            XCTAssertEqual(usage["total_tokens"], usage["prompt_tokens"]! + usage["completion_tokens"]!)
+
+            let greedy = try Self.json(try await Self.post(client, "/v1/completions", ["prompt": "The quick", "max_tokens": 8, "temperature": 0]))
+            let text = try XCTUnwrap((greedy["choices"] as? [[String: Any]])?.first?["text"] as? String)
+            if let cut = text.dropFirst(2).first.map(String.init) {
+                let stopped = try Self.json(try await Self.post(client, "/v1/completions", [
+                    "prompt": "The quick", "max_tokens": 8, "temperature": 0, "stop": cut,
+                ]))
+                let choice = try XCTUnwrap((stopped["choices"] as? [[String: Any]])?.first)
+                XCTAssertEqual(choice["finish_reason"] as? String, "stop")
+                XCTAssertFalse((choice["text"] as? String ?? cut).contains(cut))
+            }
+        }
+    }
+
+    func testChatStreamsDeltasAndUsage() async throws {
+        try await withServer { client in
+            let messages = [["role": "system", "content": "Be brief."], ["role": "user", "content": "Where is Paris?"]]
+            let plain = try Self.json(try await Self.post(client, "/v1/chat/completions", [
+                "model": "tiny", "messages": messages, "max_tokens": 5, "temperature": 0, "logprobs": true, "top_logprobs": 2,
+            ]))
+            let choice = try XCTUnwrap((plain["choices"] as? [[String: Any]])?.first)
+            let answer = try XCTUnwrap((choice["message"] as? [String: Any])?["content"] as? String)
+            XCTAssertNotNil(["stop", "length"].firstIndex(of: choice["finish_reason"] as? String ?? ""))
+            let entries = try XCTUnwrap((choice["logprobs"] as? [String: Any])?["content"] as? [[String: Any]])
+            XCTAssertEqual(entries.first.flatMap { $0["top_logprobs"] as? [Any] }?.count, entries.isEmpty ? nil : 2)
+
+            let stream = try await Self.post(client, "/v1/chat/completions", [
+                "messages": messages, "max_tokens": 5, "temperature": 0, "stream": true, "stream_options": ["include_usage": true],
+            ])
+            XCTAssertEqual(stream.headers[.contentType], "text/event-stream")
+            let events = String(buffer: stream.body).components(separatedBy: "\n\n").filter { !$0.isEmpty }
+            XCTAssertEqual(events.last, "data: [DONE]")
+            let chunks = try events.dropLast().map { event -> [String: Any] in
+                XCTAssertTrue(event.hasPrefix("data: "))
+                return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(event.dropFirst(6).utf8)) as? [String: Any])
+            }
+            var streamed = ""
+            for chunk in chunks {
+                XCTAssertEqual(chunk["object"] as? String, "chat.completion.chunk")
+                for c in chunk["choices"] as? [[String: Any]] ?? [] { streamed += (c["delta"] as? [String: Any])?["content"] as? String ?? "" }
+            }
+            XCTAssertEqual(streamed, answer, "greedy streaming gives the same answer")
+            XCTAssertEqual((chunks.last?["choices"] as? [Any])?.count, 0)
+            XCTAssertNotNil((chunks.last?["usage"] as? [String: Int])?["completion_tokens"])
+        }
+    }
+
+    func testErrorsHaveOpenAIsShapeAndStatus() async throws {
+        let context = served.context
+        try await withServer { client in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            let badJSON = try await client.execute(uri: "/v1/chat/completions", method: .post, headers: headers, body: ByteBuffer(string: "{\"messages\": ["))
+            try Self.assertError(badJSON, .badRequest)
+            let wrongType = try await Self.post(client, "/v1/completions", ["prompt": "hi", "max_tokens": "ten"])
+            try Self.assertError(wrongType, .badRequest)
+            XCTAssertEqual(((try Self.json(wrongType))["error"] as? [String: Any])?["param"] as? String, "max_tokens")
+            let unknown = try await Self.post(client, "/v1/chat/completions", ["model": "gpt-9", "messages": [["role": "user", "content": "hi"]]])
+            XCTAssertEqual(try Self.assertError(unknown, .badRequest), "model_not_found")
+            let long = try await Self.post(client, "/v1/completions", ["prompt": Array(repeating: 5, count: context + 1), "max_tokens": 1])
+            XCTAssertEqual(try Self.assertError(long, .badRequest), "context_length_exceeded")
+            let missing = try await Self.post(client, "/v1/chat/completions", ["model": "tiny"])
+            try Self.assertError(missing, .badRequest)
+            let badToken = try await Self.post(client, "/v1/completions", ["prompt": [1, 99999], "max_tokens": 1])
+            try Self.assertError(badToken, .badRequest)
+            try Self.assertError(try await client.execute(uri: "/v1/nothing", method: .get), .notFound)
+            let huge = try await Self.post(client, "/v1/completions", ["prompt": String(repeating: "a", count: 70 << 10)])
+            try Self.assertError(huge, .contentTooLarge)
+            // The server still answers after all of that.
+            let health = try await client.execute(uri: "/health", method: .get)
+            XCTAssertEqual(health.status, .ok)
+        }
+    }
+
+    func testAPIKeyGuardsTheV1Endpoints() async throws {
+        try await withServer(ServerConfiguration(port: 0, apiKey: "sekret")) { client in
+            try Self.assertError(try await client.execute(uri: "/v1/models", method: .get), .unauthorized)
+            var wrong = HTTPFields()
+            wrong[.authorization] = "Bearer nope"
+            try Self.assertError(try await client.execute(uri: "/v1/models", method: .get, headers: wrong), .unauthorized)
+            var right = HTTPFields()
+            right[.authorization] = "Bearer sekret"
+            let allowed = try await client.execute(uri: "/v1/models", method: .get, headers: right)
+            XCTAssertEqual(allowed.status, .ok)
+            let health = try await client.execute(uri: "/health", method: .get)
+            XCTAssertEqual(health.status, .ok)
+        }
+    }
+
+    func testMetricsCountRequestsTokensAndLatency() async throws {
+        try await withServer { client in
+            _ = try await Self.post(client, "/v1/completions", ["prompt": "The quick", "max_tokens": 3, "temperature": 0])
+            _ = try await client.execute(uri: "/v1/nothing", method: .get)
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            XCTAssertTrue(text.contains("seed_requests_total{endpoint=\"/v1/completions\",status=\"200\"} 1"), text)
+            XCTAssertTrue(text.contains("seed_requests_total{endpoint=\"other\",status=\"404\"} 1"), text)
+            XCTAssertTrue(text.contains("seed_request_duration_seconds_count{endpoint=\"/v1/completions\"} 1"), text)
+            XCTAssertTrue(text.contains("seed_time_to_first_token_seconds_count 1"), text)
+            XCTAssertTrue(text.contains("# TYPE seed_generation_tokens_total counter"), text)
+        }
+    }
+
+    /// A byte-level model (no ChatML tokens) chats in plain `role: content` lines.
+    func testByteLevelModelsChatInPlainText() async throws {
+        let bytes = try TinyModel.byteFolder()
+        defer { try? FileManager.default.removeItem(at: bytes) }
+        served = try ServedModel.load(folder: bytes, name: "bytes")
+        XCTAssertEqual(served.plainTextChat([ChatMessage(role: "user", content: "hi")]), "user: hi\nassistant: ")
+        try await withServer { client in
+            let response = try await Self.post(client, "/v1/chat/completions", ["messages": [["role": "user", "content": "hi"]], "max_tokens": 4])
+            XCTAssertEqual(response.status, .ok, String(buffer: response.body))
+            let info = try Self.json(try await client.execute(uri: "/tokenizer_info", method: .get))
+            XCTAssertNil(info["chat_template"])
+        }
+    }
+}
