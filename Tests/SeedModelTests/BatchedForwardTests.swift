@@ -22,7 +22,7 @@ final class BatchedForwardTests: XCTestCase {
 
     func testDecodeMatmulMatchesTheFloat64Reference() {
         var random = SeededRandom(seed: 1)
-        for (m, n, k) in [(1, 1, 1), (1, 7, 33), (3, 13, 64), (5, 64, 100), (16, 9, 31), (2, 130, 768)] {
+        for (m, n, k) in [(1, 1, 1), (1, 7, 33), (3, 13, 64), (5, 64, 100), (16, 9, 31), (2, 130, 768), (8, 130, 768)] {
             let x = (0..<(m * k)).map { _ in Float(random.nextNormal()) }
             let w = (0..<(n * k)).map { _ in Float(random.nextNormal()) }
             var expected = [Double](repeating: 0, count: m * n)
@@ -40,12 +40,21 @@ final class BatchedForwardTests: XCTestCase {
 
     func testDecodeMatmulGivesTheSameBitsWhateverTheNumberOfRows() {
         var random = SeededRandom(seed: 2)
-        let n = 11, k = 70
-        let x = (0..<(5 * k)).map { _ in Float(random.nextNormal()) }
+        // Both paths (row by row below `blockedFromRows`, four weight rows at a time from it), on one thread
+        // and on the pool.
+        for (n, k) in [(11, 70), (101, 700)] {
+            for rows in [DecodeMatmul.blockedFromRows - 1, DecodeMatmul.blockedFromRows + 2] {
+                assertSameBitsAlone(rows: rows, n: n, k: k, random: &random)
+            }
+        }
+    }
+
+    func assertSameBitsAlone(rows: Int, n: Int, k: Int, random: inout SeededRandom) {
+        let x = (0..<(rows * k)).map { _ in Float(random.nextNormal()) }
         let w = (0..<(n * k)).map { _ in Float(random.nextNormal()) }
-        var together = [Float](repeating: 0, count: 5 * n)
-        DecodeMatmul.multiply(x, w, &together, rows: 5, outputs: n, inputs: k, accumulate: false)
-        for i in 0..<5 {
+        var together = [Float](repeating: 0, count: rows * n)
+        DecodeMatmul.multiply(x, w, &together, rows: rows, outputs: n, inputs: k, accumulate: false)
+        for i in 0..<rows {
             var alone = [Float](repeating: 0, count: n)
             DecodeMatmul.multiply(Array(x[(i * k)..<((i + 1) * k)]), w, &alone, rows: 1, outputs: n, inputs: k, accumulate: false)
             XCTAssertEqual(alone, Array(together[(i * n)..<((i + 1) * n)]))
