@@ -3,24 +3,24 @@ import SeedTensor
 /// `y (+)= x · Wᵀ` for the few rows of a decoding step (one per active sequence), with W stored `[out, in]`.
 ///
 /// Decoding is bound by reading the weights, not by arithmetic: at one row every weight is used once. So
-/// the weight matrix is streamed exactly once per call, split by output row over the pool. Each output is
-/// the same fixed-order dot product whatever the number of input rows and whichever path computes it, so a
-/// sequence gets the same bits whether it decodes alone or in a batch.
+/// the weight matrix is streamed exactly once per call, front to back, split by output row over the pool:
+/// each thread reads one long contiguous stream, the order the prefetchers serve fastest. Interleaving four
+/// weight rows instead (four streams 3 KB apart for a 768-wide model) read 25–28 GB/s against 43–48 GB/s row
+/// by row, with 41 GB/s for a plain read of memory (GPT-2-small-sized matrices, two threads, SCHED_FIFO).
 ///
-/// Two paths, by the number of input rows:
-/// - Few rows: one weight row at a time, front to back, so that each thread reads one contiguous stream.
-///   Interleaving four rows (four streams 3 KB apart for a 768-wide model) kept the prefetchers from ever
-///   getting ahead: 25–28 GB/s against 43–48 GB/s row by row, with 41 GB/s for a plain read of memory
-///   (a GPT-2-small-sized model's matrices, two threads, measured under SCHED_FIFO on the 2 cores).
-/// - More rows: four weight rows at a time against every input row, so that each loaded input chunk
-///   feeds four FMAs; there the loads, not memory, become the limit.
+/// Every input row meets a weight row while it sits in L1, two input rows at a time so that each weight
+/// chunk loaded feeds two FMAs. The kernels keep at most four 16-lane accumulators (eight ymm registers
+/// without AVX-512, which this machine's VM does not expose): a wider block spilled its accumulators to the
+/// stack and ran at 80 GFLOP/s in cache.
+///
+/// Each output is the same fixed-order dot product (even and odd 16-float chunks summed apart, then
+/// together, then the tail) whatever the number of input rows and whichever kernel computes it, so a
+/// sequence gets the same bits whether it decodes alone or in a batch.
 enum DecodeMatmul {
     typealias V = SIMD16<Float>
 
     /// Above this many input rows the packed GEMM, which reuses each weight from registers, is faster.
     static let maximumRows = 16
-    /// From this many input rows on, weight rows are taken four at a time.
-    static let blockedFromRows = 6
 
     static func multiply(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                          rows m: Int, outputs n: Int, inputs k: Int, accumulate: Bool, pool: ThreadPool = .shared) {
@@ -32,82 +32,65 @@ enum DecodeMatmul {
         // the cores), the other takes its remaining piece instead of waiting, and each piece is still one
         // long contiguous stream.
         let pieces = max(1, min(n / 16, runner.threadCount * 2))
-        if m < blockedFromRows {
-            runner.parallelFor(pieces) { piece in
-                for j in (n * piece / pieces)..<(n * (piece + 1) / pieces) {
-                    for i in 0..<m {
-                        let value = dot4(x + i * k, w + j * k, k, rowCount: 1)[0]
-                        y[i * n + j] = accumulate ? y[i * n + j] + value : value
-                    }
+        runner.parallelFor(pieces) { piece in
+            for j in (n * piece / pieces)..<(n * (piece + 1) / pieces) {
+                let row = w + j * k
+                func store(_ value: Float, _ i: Int) {
+                    y[i * n + j] = accumulate ? y[i * n + j] + value : value
                 }
-            }
-            return
-        }
-        let blocks = (n + 3) / 4
-        runner.parallelFor(min(pieces, blocks)) { piece in
-            let count = min(pieces, blocks)
-            for block in (blocks * piece / count)..<(blocks * (piece + 1) / count) {
-                let j = block * 4
-                if j + 4 <= n {
-                    // The first input row reads the four weight rows one after the other, the order memory
-                    // streams fastest; the others find them in L1.
-                    for r in 0..<4 {
-                        let value = dot4(x, w + (j + r) * k, k, rowCount: 1)[0]
-                        y[j + r] = accumulate ? y[j + r] + value : value
-                    }
-                    for i in 1..<m {
-                        let sums = dot4(x + i * k, w + j * k, k)
-                        let out = y + i * n + j
-                        for r in 0..<4 { out[r] = accumulate ? out[r] + sums[r] : sums[r] }
-                    }
-                } else {
-                    for jj in j..<n {
-                        for i in 0..<m {
-                            let value = dot4(x + i * k, w + jj * k, k, rowCount: 1)[0]
-                            y[i * n + jj] = accumulate ? y[i * n + jj] + value : value
-                        }
-                    }
+                var i = 0
+                while i + 1 < m {
+                    let (first, second) = dot2(x + i * k, x + (i + 1) * k, row, k)
+                    store(first, i)
+                    store(second, i + 1)
+                    i += 2
                 }
+                if i < m { store(dot(x + i * k, row, k), i) }
             }
         }
     }
 
-    /// The dot products of `x` with `rowCount` (1 or 4) consecutive weight rows, two 16-lane chunks per
-    /// iteration so that eight FMA chains are in flight. The summation order depends on `k` only.
+    /// The dot product of `x` and one weight row: two accumulators (even and odd 16-float chunks).
     @inline(__always)
-    static func dot4(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ k: Int, rowCount: Int = 4) -> SIMD4<Float> {
+    static func dot(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ k: Int) -> Float {
         let rx = UnsafeRawPointer(x), rw = UnsafeRawPointer(w)
-        let rowBytes = k * 4
-        var a0 = V(), a1 = V(), a2 = V(), a3 = V(), b0 = V(), b1 = V(), b2 = V(), b3 = V()
+        var a = V(), b = V()
         var p = 0
-        if rowCount == 4 {
-            while p + 32 <= k {
-                let o = p * 4
-                let xa = rx.loadUnaligned(fromByteOffset: o, as: V.self), xb = rx.loadUnaligned(fromByteOffset: o + 64, as: V.self)
-                a0 = a0.addingProduct(xa, rw.loadUnaligned(fromByteOffset: o, as: V.self))
-                b0 = b0.addingProduct(xb, rw.loadUnaligned(fromByteOffset: o + 64, as: V.self))
-                a1 = a1.addingProduct(xa, rw.loadUnaligned(fromByteOffset: rowBytes + o, as: V.self))
-                b1 = b1.addingProduct(xb, rw.loadUnaligned(fromByteOffset: rowBytes + o + 64, as: V.self))
-                a2 = a2.addingProduct(xa, rw.loadUnaligned(fromByteOffset: 2 * rowBytes + o, as: V.self))
-                b2 = b2.addingProduct(xb, rw.loadUnaligned(fromByteOffset: 2 * rowBytes + o + 64, as: V.self))
-                a3 = a3.addingProduct(xa, rw.loadUnaligned(fromByteOffset: 3 * rowBytes + o, as: V.self))
-                b3 = b3.addingProduct(xb, rw.loadUnaligned(fromByteOffset: 3 * rowBytes + o + 64, as: V.self))
-                p += 32
-            }
-        } else {
-            while p + 32 <= k {
-                let o = p * 4
-                a0 = a0.addingProduct(rx.loadUnaligned(fromByteOffset: o, as: V.self), rw.loadUnaligned(fromByteOffset: o, as: V.self))
-                b0 = b0.addingProduct(rx.loadUnaligned(fromByteOffset: o + 64, as: V.self), rw.loadUnaligned(fromByteOffset: o + 64, as: V.self))
-                p += 32
-            }
+        while p + 32 <= k {
+            let o = p * 4
+            a = a.addingProduct(rx.loadUnaligned(fromByteOffset: o, as: V.self), rw.loadUnaligned(fromByteOffset: o, as: V.self))
+            b = b.addingProduct(rx.loadUnaligned(fromByteOffset: o + 64, as: V.self), rw.loadUnaligned(fromByteOffset: o + 64, as: V.self))
+            p += 32
         }
-        var result = SIMD4<Float>((a0 + b0).sum(), (a1 + b1).sum(), (a2 + b2).sum(), (a3 + b3).sum())
+        var result = (a + b).sum()
         while p < k {
-            let xp = x[p]
-            for r in 0..<rowCount { result[r] += xp * w[r * k + p] }
+            result += x[p] * w[p]
             p += 1
         }
         return result
+    }
+
+    /// `dot` for two input rows against one weight row, in the same order, sharing each weight load.
+    @inline(__always)
+    static func dot2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ k: Int) -> (Float, Float) {
+        let r0 = UnsafeRawPointer(x0), r1 = UnsafeRawPointer(x1), rw = UnsafeRawPointer(w)
+        var a0 = V(), b0 = V(), a1 = V(), b1 = V()
+        var p = 0
+        while p + 32 <= k {
+            let o = p * 4
+            let wa = rw.loadUnaligned(fromByteOffset: o, as: V.self), wb = rw.loadUnaligned(fromByteOffset: o + 64, as: V.self)
+            a0 = a0.addingProduct(r0.loadUnaligned(fromByteOffset: o, as: V.self), wa)
+            b0 = b0.addingProduct(r0.loadUnaligned(fromByteOffset: o + 64, as: V.self), wb)
+            a1 = a1.addingProduct(r1.loadUnaligned(fromByteOffset: o, as: V.self), wa)
+            b1 = b1.addingProduct(r1.loadUnaligned(fromByteOffset: o + 64, as: V.self), wb)
+            p += 32
+        }
+        var first = (a0 + b0).sum(), second = (a1 + b1).sum()
+        while p < k {
+            first += x0[p] * w[p]
+            second += x1[p] * w[p]
+            p += 1
+        }
+        return (first, second)
     }
 }

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SeedModel
 import SeedTensor
 import SeedTokenizer
@@ -108,52 +105,14 @@ public enum ServeBenchmark {
     }
 
     private static func stream(baseURL: URL, model: String, prompt: String, maxTokens: Int, seed: Int) async throws -> StreamTiming {
-        var request = URLRequest(url: baseURL.appendingPathComponent("completions"))
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let body: [String: Any] = ["model": model, "prompt": prompt, "max_tokens": maxTokens, "temperature": 0, "seed": seed,
                                    "stream": true, "stream_options": ["include_usage": true]]
-        request.httpBody = try JSONSerialization.data(withJSONObject: body)
-        let collector = EventCollector()
-        let session = URLSession(configuration: .ephemeral, delegate: collector, delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
+        let data = try JSONSerialization.data(withJSONObject: body)
+        let timer = StreamTimer(port: baseURL.port ?? 80)
+        let path = baseURL.path + "/completions"
+        // A blocking reader per stream, on a thread of its own, so that reading never waits on a busy pool.
         return try await withCheckedThrowingContinuation { continuation in
-            collector.finish = { continuation.resume(with: $0) }
-            session.dataTask(with: request).resume()
+            Thread.detachNewThread { continuation.resume(with: Result { try timer.run(path: path, body: data) }) }
         }
-    }
-}
-
-/// Reads server-sent events as they arrive and times them: the first event with text, the last one,
-/// and the token count from the closing usage event.
-private final class EventCollector: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    var finish: ((Result<ServeBenchmark.StreamTiming, Error>) -> Void)?
-    private let started = ContinuousClock.now
-    private var firstText: ContinuousClock.Instant?
-    private var lastText: ContinuousClock.Instant?
-    private var tokens = 0
-    private var pending = Data()
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let now = ContinuousClock.now
-        pending.append(data)
-        while let end = pending.range(of: Data("\n\n".utf8)) {
-            let event = pending[pending.startIndex..<end.lowerBound]
-            pending.removeSubrange(pending.startIndex..<end.upperBound)
-            guard event.starts(with: Data("data: {".utf8)),
-                  let object = try? JSONSerialization.jsonObject(with: event.dropFirst(6)) as? [String: Any] else { continue }
-            if let usage = object["usage"] as? [String: Any], let count = usage["completion_tokens"] as? Int { tokens = count }
-            // Every token comes as an event of its own (its text may be empty: part of a character).
-            if let choices = object["choices"] as? [[String: Any]], !choices.isEmpty {
-                if firstText == nil { firstText = now }
-                lastText = now
-            }
-        }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        if let error { finish?(.failure(error)); return }
-        let first = firstText ?? .now, last = lastText ?? first
-        finish?(.success(ServeBenchmark.StreamTiming(timeToFirstToken: (first - started).seconds, decodeSeconds: (last - first).seconds, tokens: tokens)))
     }
 }
