@@ -1,8 +1,8 @@
 /// Single-precision matrix products in the three forms that training needs:
 /// `C (+)= A·B` (forward through an activation), `C (+)= A·Bᵀ` (forward through a `[out, in]` weight) and
 /// `C (+)= Aᵀ·B` (weight gradients). All three go through one blocked algorithm: op(B) is packed once per
-/// K-block into 32-column panels shared by all threads; each thread packs its own block of op(A) into 8-row
-/// panels and runs the 8×32 register-tiled micro-kernel over it. Packing reads the source with whatever
+/// K-block into column panels shared by all threads; each thread packs its own block of op(A) into row
+/// panels and runs the register-tiled micro-kernel over them (8×32 with AVX-512, 6×16 otherwise). Packing reads the source with whatever
 /// strides the transposition implies, so the micro-kernel only ever sees contiguous, aligned panels.
 public enum Gemm {
     /// C[m×n] = op(A)[m×k] · op(B)[k×n], or C += … when `accumulate` is set.
@@ -16,6 +16,18 @@ public enum Gemm {
         accumulate: Bool = false,
         pool: ThreadPool = .shared
     ) {
+        multiply(m: m, n: n, k: k, a: a, lda: lda, transA: transA, b: b, ldb: ldb, transB: transB, c: c, ldc: ldc,
+                 accumulate: accumulate, pool: pool, kernel: MicroKernel.native)
+    }
+
+    /// `multiply` with the micro-kernel named, so that tests cover both shapes on any machine.
+    static func multiply(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int, transA: Bool,
+        b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, pool: ThreadPool, kernel: MicroKernel.Shape
+    ) {
         if m == 0 || n == 0 { return }
         if k == 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
@@ -27,7 +39,7 @@ public enum Gemm {
         } else if m * n * k < smallProductLimit {
             PortableGemm.multiply(m: m, n: n, k: k, operands, accumulate: accumulate)
         } else {
-            BlockedGemm(m: m, n: n, k: k, operands: operands, pool: pool).run(accumulate: accumulate)
+            BlockedGemm(m: m, n: n, k: k, operands: operands, pool: pool, kernel: kernel).run(accumulate: accumulate)
         }
     }
 

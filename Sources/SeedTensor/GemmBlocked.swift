@@ -7,8 +7,6 @@
 /// (N = 128 in a small model) would otherwise pay for on every row block. A job owns its tile of C, so no two threads ever write the same element and the summation
 /// order of every element is fixed: results do not depend on scheduling.
 struct BlockedGemm {
-    static let mr = MicroKernel.rows
-    static let nr = MicroKernel.columns
     static let kc = 256
     static let mc = 128
     static let scratch = ScratchCache()
@@ -16,9 +14,13 @@ struct BlockedGemm {
     let m: Int, n: Int, k: Int
     let operands: GemmOperands
     let pool: ThreadPool
+    var kernel = MicroKernel.native
+
+    var mr: Int { kernel.rows }
+    var nr: Int { kernel.columns }
 
     func run(accumulate: Bool) {
-        let mr = Self.mr, nr = Self.nr
+        let mr = self.mr, nr = self.nr, kernel = self.kernel
         let kcMax = min(Self.kc, k)
         let panelsN = (n + nr - 1) / nr
         let packedBuffer = Self.scratch.take(panelsN * nr * kcMax + 16)
@@ -69,10 +71,10 @@ struct BlockedGemm {
                         let i = i0 + rp * mr
                         let c = operands.c + i * operands.ldc + j0
                         if let packedA {
-                            MicroKernel.run(kc: kcBlock, a: packedA + rp * mr * kcBlock, rowStride: 1, step: mr, b: bPanel,
+                            MicroKernel.run(kernel, kc: kcBlock, a: packedA + rp * mr * kcBlock, rowStride: 1, step: mr, b: bPanel,
                                             c: c, ldc: operands.ldc, rows: min(mr, m - i), columns: cols, overwrite: first)
                         } else {
-                            MicroKernel.run(kc: kcBlock, a: operands.a + i * operands.lda + p0, rowStride: operands.lda, step: 1,
+                            MicroKernel.run(kernel, kc: kcBlock, a: operands.a + i * operands.lda + p0, rowStride: operands.lda, step: 1,
                                             b: bPanel, c: c, ldc: operands.ldc, rows: min(mr, m - i), columns: cols, overwrite: first)
                         }
                     }
@@ -84,7 +86,7 @@ struct BlockedGemm {
 
     /// Rows i0..<i0+rows of a transposed A (stored k×m), columns p0..<p0+kc, as `kc` groups of `mr` values.
     private func packA(i0: Int, rows: Int, p0: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
-        let mr = Self.mr
+        let mr = self.mr
         let o = operands
         for p in 0..<kc {
             let src = o.a + (p0 + p) * o.lda + i0
@@ -96,12 +98,12 @@ struct BlockedGemm {
 
     /// Columns panel*nr..<+nr of op(B), rows p0..<p0+kc, as `kc` groups of `nr` values (zero-padded columns).
     private func packB(panel: Int, p0: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
-        let nr = Self.nr
+        let nr = self.nr
         let o = operands
         let j0 = panel * nr
         let cols = min(nr, n - j0)
         if o.transB {
-            // Rows of the stored B become columns of the panel. Walking k outermost keeps the 32 source rows'
+            // Rows of the stored B become columns of the panel. Walking k outermost keeps the `nr` source rows'
             // cache lines hot and writes each panel row whole.
             let rowsOfB = (0..<cols).map { o.b + (j0 + $0) * o.ldb + p0 }
             rowsOfB.withUnsafeBufferPointer { sources in
@@ -114,8 +116,9 @@ struct BlockedGemm {
         } else if cols == nr {
             for p in 0..<kc {
                 let src = UnsafeRawPointer(o.b + (p0 + p) * o.ldb + j0), d = UnsafeMutableRawPointer(dst + p * nr)
-                d.storeBytes(of: src.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
-                d.storeBytes(of: src.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self), toByteOffset: 64, as: SIMD16<Float>.self)
+                for offset in stride(from: 0, to: nr * 4, by: 64) {
+                    d.storeBytes(of: src.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self), toByteOffset: offset, as: SIMD16<Float>.self)
+                }
             }
         } else {
             for p in 0..<kc {

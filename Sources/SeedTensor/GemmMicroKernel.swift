@@ -1,20 +1,91 @@
-/// The register-tiled inner loop of the blocked GEMM: an 8×32 tile of C lives in sixteen 16-lane registers
-/// while it walks K; each step loads two vectors of the B panel, broadcasts eight values of A and issues
-/// sixteen fused multiply-adds (with `-target-cpu native` on AVX-512: one zmm FMA each).
-/// A is read through eight row pointers and a step, so that the same loop serves a packed A panel
-/// (rows 1 apart, step 8) and rows of a row-major A read in place (rows `lda` apart, step 1).
-/// The body is written out by hand because the accumulators must stay in registers.
+import Foundation
+
+/// The register-tiled inner loops of the blocked GEMM, in two shapes, because the best tile is the largest
+/// one whose accumulators fit the vector registers:
+/// - `wide`, 8×32: sixteen 16-lane accumulators, one zmm each with AVX-512's 32 registers.
+/// - `narrow`, 6×16: six 16-lane accumulators, twelve ymm registers when only AVX2's 16 exist. The wide
+///   tile there needs 32 ymm registers for its accumulators alone: it spilled them to the stack on every
+///   step and ran at 0.6× numpy's OpenBLAS.
+/// Each step loads the B panel's vectors, broadcasts one value of A per row and issues one fused
+/// multiply-add per accumulator. A is read through row pointers and a step, so that the same loop serves a
+/// packed A panel (rows 1 apart, step `rows`) and rows of a row-major A read in place (rows `lda` apart,
+/// step 1). The bodies are written out by hand because the accumulators must stay in registers.
 enum MicroKernel {
-    static let rows = 8
-    static let columns = 32
+    enum Shape: CaseIterable {
+        case wide, narrow
+
+        var rows: Int { self == .wide ? 8 : 6 }
+        var columns: Int { self == .wide ? 32 : 16 }
+    }
 
     typealias V = SIMD16<Float>
 
-    /// Adds (or writes, when `overwrite`) op(A)[rows 0..<8, 0..<kc] · B-panel [kc×32] into the top-left
-    /// `rows`×`columns` corner of the tile at `c`. Row r of A starts at `a + r * rowStride`; consecutive
-    /// k are `step` apart. Rows past `rows` may point anywhere readable: their results are dropped.
+    /// The shape for this machine. Seed is built with `-target-cpu native`, so the compiler emits zmm code
+    /// exactly when the CPU it runs on reports AVX-512 (a VM may hide it on a CPU that has it).
+    static let native: Shape = hostHasAVX512() ? .wide : .narrow
+
+    private static func hostHasAVX512() -> Bool {
+        #if os(Linux) && arch(x86_64)
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        return flags.split(separator: " ").contains("avx512f")
+        #else
+        return false
+        #endif
+    }
+
+    /// Adds (or writes, when `overwrite`) op(A)[rows 0..<shape.rows, 0..<kc] · B-panel [kc × shape.columns]
+    /// into the top-left `rows`×`columns` corner of the tile at `c`. Row r of A starts at `a + r * rowStride`;
+    /// consecutive k are `step` apart. Rows past `rows` may point anywhere readable: their results are dropped.
     @inline(__always)
-    static func run(kc: Int, a: UnsafePointer<Float>, rowStride: Int, step: Int, b: UnsafePointer<Float>,
+    static func run(_ shape: Shape, kc: Int, a: UnsafePointer<Float>, rowStride: Int, step: Int, b: UnsafePointer<Float>,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, overwrite: Bool) {
+        switch shape {
+        case .wide:
+            runWide(kc: kc, a: a, rowStride: rowStride, step: step, b: b, c: c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+        case .narrow:
+            runNarrow(kc: kc, a: a, rowStride: rowStride, step: step, b: b, c: c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+        }
+    }
+
+    @inline(__always)
+    static func runNarrow(kc: Int, a: UnsafePointer<Float>, rowStride: Int, step: Int, b: UnsafePointer<Float>,
+                          c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, overwrite: Bool) {
+        let last = rows - 1
+        let a0 = a + min(0, last) * rowStride
+        let a1 = a + min(1, last) * rowStride
+        let a2 = a + min(2, last) * rowStride
+        let a3 = a + min(3, last) * rowStride
+        let a4 = a + min(4, last) * rowStride
+        let a5 = a + min(5, last) * rowStride
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
+        var bp = UnsafeRawPointer(b)
+        var o = 0
+        for _ in 0..<kc {
+            let b0 = bp.load(as: V.self)
+            c0 = c0.addingProduct(V(repeating: a0[o]), b0)
+            c1 = c1.addingProduct(V(repeating: a1[o]), b0)
+            c2 = c2.addingProduct(V(repeating: a2[o]), b0)
+            c3 = c3.addingProduct(V(repeating: a3[o]), b0)
+            c4 = c4.addingProduct(V(repeating: a4[o]), b0)
+            c5 = c5.addingProduct(V(repeating: a5[o]), b0)
+            o += step; bp += 64
+        }
+        if rows == 6 && columns == 16 {
+            store(c0, to: c, overwrite: overwrite)
+            store(c1, to: c + ldc, overwrite: overwrite)
+            store(c2, to: c + 2 * ldc, overwrite: overwrite)
+            store(c3, to: c + 3 * ldc, overwrite: overwrite)
+            store(c4, to: c + 4 * ldc, overwrite: overwrite)
+            store(c5, to: c + 5 * ldc, overwrite: overwrite)
+        } else {
+            let tile = [c0, c1, c2, c3, c4, c5]
+            for r in 0..<rows { storePartial(tile[r], V(), to: c + r * ldc, columns: columns, overwrite: overwrite) }
+        }
+    }
+
+    @inline(__always)
+    static func runWide(kc: Int, a: UnsafePointer<Float>, rowStride: Int, step: Int, b: UnsafePointer<Float>,
                     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, overwrite: Bool) {
         let last = rows - 1
         let a0 = a + min(0, last) * rowStride
@@ -64,6 +135,12 @@ enum MicroKernel {
     }
 
     @inline(__always)
+    private static func store(_ value: V, to row: UnsafeMutablePointer<Float>, overwrite: Bool) {
+        let raw = UnsafeMutableRawPointer(row)
+        raw.storeBytes(of: overwrite ? value : raw.loadUnaligned(as: V.self) + value, as: V.self)
+    }
+
+    @inline(__always)
     private static func store(_ lo: V, _ hi: V, to row: UnsafeMutablePointer<Float>, overwrite: Bool) {
         let raw = UnsafeMutableRawPointer(row)
         if overwrite {
@@ -76,7 +153,7 @@ enum MicroKernel {
 
     private static func storePartial(_ lo: V, _ hi: V, to row: UnsafeMutablePointer<Float>, columns: Int, overwrite: Bool) {
         for j in 0..<columns {
-            let value = j < 16 ? lo[j] : hi[j - 16]
+            let value = j < 16 ? lo[j] : hi[j - 16]  // a narrow tile passes zeros as `hi` and 16 columns at most
             row[j] = overwrite ? value : row[j] + value
         }
     }

@@ -1,5 +1,5 @@
 import XCTest
-import SeedTensor
+@testable import SeedTensor
 
 final class GemmTests: XCTestCase {
     /// The float64 reference: C = op(A)·op(B) (+ C0).
@@ -22,6 +22,15 @@ final class GemmTests: XCTestCase {
 
     private func check(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, accumulate: Bool, padding: Int, seed: UInt64,
                        file: StaticString = #filePath, line: UInt = #line) {
+        // Both micro-kernel shapes, whichever this machine would choose.
+        for kernel in MicroKernel.Shape.allCases {
+            check(m: m, n: n, k: k, transA: transA, transB: transB, accumulate: accumulate, padding: padding, seed: seed,
+                  kernel: kernel, file: file, line: line)
+        }
+    }
+
+    private func check(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, accumulate: Bool, padding: Int, seed: UInt64,
+                       kernel: MicroKernel.Shape, file: StaticString, line: UInt) {
         var rng = RefRandom(seed: seed)
         let lda = (transA ? m : k) + padding, ldb = (transB ? k : n) + padding, ldc = n + padding
         let a = (0..<((transA ? k : m) * lda)).map { _ in rng.float() }
@@ -34,7 +43,8 @@ final class GemmTests: XCTestCase {
             b.withUnsafeBufferPointer { bp in
                 c.withUnsafeMutableBufferPointer { cp in
                     Gemm.multiply(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, transA: transA,
-                                  b: bp.baseAddress!, ldb: ldb, transB: transB, c: cp.baseAddress!, ldc: ldc, accumulate: accumulate)
+                                  b: bp.baseAddress!, ldb: ldb, transB: transB, c: cp.baseAddress!, ldc: ldc, accumulate: accumulate,
+                                  pool: .shared, kernel: kernel)
                 }
             }
         }
@@ -47,7 +57,7 @@ final class GemmTests: XCTestCase {
             for j in n..<ldc { XCTAssertEqual(c[i * ldc + j], c0[i * ldc + j], "padding written", file: file, line: line) }
         }
         XCTAssertLessThan(worst, 1e-5 * Double(max(1, k)).squareRoot() + 1e-6,
-                          "m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) acc=\(accumulate)", file: file, line: line)
+                          "m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) acc=\(accumulate) kernel=\(kernel)", file: file, line: line)
     }
 
     func testAllFormsOnOddAndTinyShapes() {
