@@ -5,10 +5,11 @@ struct DesensitizeTransform: TextTransform {
     let vault: Vault?
     let key: VaultKey?
     private var scratch = DetectorScratch()
-    /// Surrogates this worker has already been given: most values repeat, and a hit needs no lock.
-    private var cache: [Vault.CacheKey: [UInt8]] = [:]
-    private let cacheLimit = 1 << 18
     private var redactions: [EntityType: [UInt8]] = [:]
+    // Per-batch buffers of `resolve`, kept for their storage.
+    private var pending: [Int] = []
+    private var digests: [VaultDigest] = []
+    private var stored: [VaultIndex.Stored?] = []
 
     init(policy: PrivacyPolicy, vault: Vault?, key: VaultKey?) {
         detector = Detector(policy: policy)
@@ -23,10 +24,11 @@ struct DesensitizeTransform: TextTransform {
         }
     }
 
+    /// Pseudonymized values are looked up in the vault by digest, all of a batch under one lock; only the
+    /// values it lacks are copied out and added, in one transaction.
     mutating func resolve(_ edits: inout EditList) throws {
-        var requests: [Vault.Request] = []
-        var requestIndex: [Vault.CacheKey: Int] = [:]
-        var waiting: [(edit: Int, request: Int)] = []
+        pending.removeAll(keepingCapacity: true)
+        digests.removeAll(keepingCapacity: true)
         for k in 0..<edits.count where !edits.edits[k].resolved {
             let type = edits.edits[k].type
             let op = policy.operatorFor(type)
@@ -39,23 +41,26 @@ struct DesensitizeTransform: TextTransform {
                 }
                 continue
             }
-            let cacheKey = Vault.CacheKey(type: type, value: edits.original(k))
-            if let surrogate = cache[cacheKey] {
-                edits.setReplacement(k, surrogate)
-            } else if let r = requestIndex[cacheKey] {
-                waiting.append((k, r))
+            guard let vault else { throw PrivacyError.vaultRequired }
+            pending.append(k)
+            digests.append(edits.withOriginal(k) { vault.key.shortDigest(type: type, value: $0) })
+        }
+        guard let vault, !pending.isEmpty else { return }
+        stored.removeAll(keepingCapacity: true)
+        stored.append(contentsOf: repeatElement(nil, count: pending.count))
+        vault.lookUp(digests, into: &stored)
+        // A value repeated within the batch is asked for twice; the vault adds it once.
+        let missing = pending.indices.filter { stored[$0]?.serves(realistic: policy.realistic) != true }
+        let requests = missing.map { (Vault.Request(type: edits.edits[pending[$0]].type, original: edits.original(pending[$0]), realistic: policy.realistic), digests[$0]) }
+        for (m, s) in zip(missing, try vault.add(requests)) { stored[m] = s }
+        for (m, k) in pending.enumerated() {
+            let s = stored[m]!
+            if policy.realistic, let realistic = s.realistic {
+                edits.setReplacement(k, realistic)
             } else {
-                requestIndex[cacheKey] = requests.count
-                waiting.append((k, requests.count))
-                requests.append(Vault.Request(type: type, original: cacheKey.value, realistic: policy.realistic))
+                edits.setPlaceholder(k, edits.edits[k].type, s.number)
             }
         }
-        guard !requests.isEmpty else { return }
-        guard let vault else { throw PrivacyError.vaultRequired }
-        let surrogates = try vault.surrogates(for: requests)
-        if cache.count + requests.count > cacheLimit { cache.removeAll() }
-        for (r, surrogate) in zip(requests, surrogates) { cache[Vault.CacheKey(type: r.type, value: r.original)] = surrogate }
-        for (k, r) in waiting { edits.setReplacement(k, surrogates[r]) }
     }
 }
 

@@ -45,12 +45,13 @@ public enum PrivacyBenchmark {
 
     public static let evaluationSeed: UInt64 = 20_251_111
 
-    /// Runs the benchmark on about `megabytes` MB of records in `directory` (created; files removed after).
+    /// Runs the benchmark on about `megabytes` MB of records in `directory` (created; files removed after
+    /// unless `keepFiles`, so that the input can be profiled with `seed desensitize`).
     public static func run(megabytes: Double, seed: UInt64 = evaluationSeed, threads: Int, realistic: Bool, roundTripRecords: Int = 50_000,
-                           directory: URL) throws -> Result {
+                           directory: URL, keepFiles: Bool = false) throws -> Result {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(at: directory) }
+        defer { if !keepFiles { try? fm.removeItem(at: directory) } }
         let inputPath = directory.appendingPathComponent("input.jsonl").path
         let outputPath = directory.appendingPathComponent("desensitized.jsonl").path
         let restoredPath = directory.appendingPathComponent("restored.jsonl").path

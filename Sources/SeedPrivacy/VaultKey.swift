@@ -67,6 +67,13 @@ public struct VaultKey: @unchecked Sendable {
         return Array(hmac.finalize())
     }
 
+    /// The first 128 bits of `digest`, without an array: the vault's lookup key for a value.
+    func shortDigest(type: EntityType, value: UnsafeBufferPointer<UInt8>) -> VaultDigest {
+        var hmac = builtInDigestStates[type] ?? customDigestStates.state(for: type, key: digestKey)
+        hmac.update(data: UnsafeRawBufferPointer(value))
+        return hmac.finalize().withUnsafeBytes { VaultDigest($0) }
+    }
+
     /// A seed for the realistic surrogate of a value (attempt > 0 after a collision).
     func surrogateSeed(type: EntityType, value: [UInt8], attempt: Int) -> UInt64 {
         var hmac = HMAC<SHA256>(key: surrogateKey)
@@ -74,14 +81,15 @@ public struct VaultKey: @unchecked Sendable {
         return Array(hmac.finalize()).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    /// The value encrypted and authenticated (with its type as associated data); `nonce` must never repeat
-    /// under this key.
-    func seal(_ value: [UInt8], type: EntityType, nonce: [UInt8]) throws -> Data {
-        try AES.GCM.seal(value, using: encryptionKey, nonce: AES.GCM.Nonce(data: nonce), authenticating: Data(type.name.utf8)).combined!
+    /// `originals` (a block's values, concatenated) encrypted and authenticated together with the block's
+    /// `entries`. The nonce is random: a vault seals one block per write transaction, far below the 2^32
+    /// messages under one key that random 96-bit nonces allow.
+    func sealBlock(_ originals: [UInt8], entries: [UInt8]) throws -> Data {
+        try AES.GCM.seal(originals, using: encryptionKey, authenticating: entries).combined!
     }
 
-    func open(_ sealed: Data, type: EntityType) throws -> [UInt8] {
-        Array(try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: encryptionKey, authenticating: Data(type.name.utf8)))
+    func openBlock(_ sealed: Data, entries: Data) throws -> [UInt8] {
+        Array(try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: encryptionKey, authenticating: entries))
     }
 }
 

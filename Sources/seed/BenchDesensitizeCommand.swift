@@ -19,11 +19,15 @@ struct BenchDesensitizeCommand: ParsableCommand {
     @Option(help: "Generator seed (the default is the evaluation seed).") var seed: UInt64 = PrivacyBenchmark.evaluationSeed
     @Option(help: "Worker threads (default: every core).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Realistic surrogates instead of <TYPE_N>.") var realistic = false
+    @Option(help: "Keep the generated input, the output and the vault in this folder (to profile `seed desensitize` on them).")
+    var keepFiles: String?
 
     func run() throws {
         try reportingErrors {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seed-bench-desensitize-\(UUID().uuidString)")
-            let r = try PrivacyBenchmark.run(megabytes: mb, seed: seed, threads: threads, realistic: realistic, directory: directory)
+            let directory = keepFiles.map { URL(fileURLWithPath: $0) }
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("seed-bench-desensitize-\(UUID().uuidString)")
+            let r = try PrivacyBenchmark.run(megabytes: mb, seed: seed, threads: threads, realistic: realistic, directory: directory,
+                                             keepFiles: keepFiles != nil)
             if json {
                 print(r.json)
                 return

@@ -20,6 +20,27 @@ final class VaultTests: PrivacyTestCase {
         XCTAssertNil(try reopened.original(type: .email, number: 99))
     }
 
+    /// A vault opened before another one added values still restores them: a surrogate it does not know
+    /// sends it back to the file for the blocks committed since.
+    func testValuesAddedByAnotherConnectionAreRestorable() throws {
+        let reader = try vault(), writer = try vault()
+        let surrogate = try writer.surrogates(for: [request(.iban, "DE89 3704 0044 0532 0130 00")])[0]
+        XCTAssertEqual(text([surrogate]), ["<IBAN_1>"])
+        XCTAssertEqual(try reader.original(type: .iban, number: 1), Array("DE89 3704 0044 0532 0130 00".utf8))
+        XCTAssertEqual(try reader.count(), 1)
+    }
+
+    func testBlockEntriesRoundTrip() {
+        let entries = [
+            VaultBlock.Entry(type: .email, number: 7, digest: VaultDigest(high: 1, low: .max), originalLength: 12, realistic: nil),
+            VaultBlock.Entry(type: .phone, number: 70_000, digest: VaultDigest(high: 3, low: 4), originalLength: 0, realistic: Array("+1 555 0100".utf8)),
+            VaultBlock.Entry(type: .email, number: 8, digest: VaultDigest(high: 5, low: 6), originalLength: 300, realistic: nil),
+        ]
+        let bytes = VaultBlock.encode(entries)
+        XCTAssertEqual(bytes.withUnsafeBytes { VaultBlock.decode($0) }, entries)
+        XCTAssertNil(bytes.dropLast().withUnsafeBytes { VaultBlock.decode(UnsafeRawBufferPointer($0)) })
+    }
+
     func testOriginalsAreEncryptedAtRest() throws {
         _ = try vault().surrogates(for: [request(.email, "very.secret.person@example.com")])
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path("vault.sqlite")))
