@@ -19,9 +19,7 @@ struct DesensitizeTransform: TextTransform {
     }
 
     mutating func collect(_ text: UnsafeBufferPointer<UInt8>, key: UnsafeBufferPointer<UInt8>?, into edits: inout EditList) {
-        for d in detector.detect(text, key: key, scratch: &scratch) {
-            edits.add(text, d.start, d.end, d.type)
-        }
+        detector.detect(text, key: key, scratch: &scratch) { edits.add(text, $0.start, $0.end, $0.type) }
     }
 
     /// Pseudonymized values are looked up in the vault by digest, all of a batch under one lock; only the

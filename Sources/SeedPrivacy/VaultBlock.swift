@@ -106,18 +106,4 @@ struct VaultDigest: Hashable {
 
     /// The digest is already uniformly random: half of it, with the table's seed, is a good hash.
     func _rawHashValue(seed: Int) -> Int { Int(truncatingIfNeeded: high ^ UInt64(UInt(bitPattern: seed))) }
-
-    init(high: UInt64, low: UInt64) {
-        self.high = high
-        self.low = low
-    }
-
-    init(_ digest: some Sequence<UInt8>) {
-        var h: UInt64 = 0, l: UInt64 = 0
-        for (i, b) in digest.prefix(16).enumerated() {
-            if i < 8 { h = h << 8 | UInt64(b) } else { l = l << 8 | UInt64(b) }
-        }
-        high = h
-        low = l
-    }
 }
