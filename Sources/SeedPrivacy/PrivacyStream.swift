@@ -7,7 +7,7 @@ public struct StreamOptions: Sendable {
     public var onError: BadLinePolicy = .stop
     /// Worker threads; all cores by default.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
-    /// Target size of one batch of lines. A round holds four batches per thread, so memory stays at a few
+    /// Target size of one batch of lines. At most four batches per thread are in flight, so memory stays at a few
     /// megabytes whatever the input size (a single line longer than this makes its batch that long).
     public var batchBytes = 512 * 1024
 
@@ -152,8 +152,9 @@ struct StreamRunner<Transform: TextTransform> {
     let options: StreamOptions
     let makeTransform: () -> Transform
 
-    /// `rejects` opens the rejects file on first use. `progress` is called after every round. While the
-    /// workers process one round of batches, this thread reads the next one.
+    /// `rejects` opens the rejects file on first use. `progress` is called after every batch written. This
+    /// thread reads batches ahead (at most four per worker in flight, so memory stays bounded) and writes
+    /// each result as soon as it and all before it are done.
     func run(input: Int32, output: Int32, outputName: String, rejects: () throws -> (Int32, String),
              progress: (StreamSummary) -> Void) throws -> StreamSummary {
         let start = Date()
@@ -162,72 +163,44 @@ struct StreamRunner<Transform: TextTransform> {
         let workers = (0..<pool.threadCount).map { _ in
             BatchWorker(transform: makeTransform(), format: options.format, selector: options.fields, onError: options.onError)
         }
+        let results = OrderedResults()
+        let window = pool.threadCount * 4
         var reader = LineBatchReader(fd: input, batchBytes: options.batchBytes, format: options.format)
         var summary = StreamSummary()
         var rejectsFile: (Int32, String)?
-        let roundSize = pool.threadCount == 1 ? 1 : pool.threadCount * 4
-        func readRound() throws -> [LineBatch] {
-            var batches: [LineBatch] = []
-            while batches.count < roundSize, let batch = try reader.next() { batches.append(batch) }
-            return batches
-        }
-        var batches = try readRound()
-        while !batches.isEmpty {
-            let slots = ResultSlots(count: batches.count)
-            let current = batches
-            pool.start(count: current.count) { item, thread in
-                slots.set(item, Result { try workers[thread].process(current[item]) })
-            }
-            let following: [LineBatch]
-            do {
-                following = try readRound()
-            } catch {
-                pool.wait()
-                throw error
-            }
-            pool.wait()
-            for item in 0..<current.count {
-                let r = try slots.get(item).get()
-                try writeAll(output, r.output, path: outputName)
-                if !r.rejects.isEmpty {
-                    if rejectsFile == nil { rejectsFile = try rejects() }
-                    try writeAll(rejectsFile!.0, r.rejects, path: rejectsFile!.1)
-                }
-                summary.add(r)
-                if let failure = r.failure {
-                    summary.bytesIn = reader.bytesRead
-                    summary.seconds = Date().timeIntervalSince(start)
-                    throw failure
-                }
-            }
+        var submitted = 0, written = 0, endOfInput = false
+        func finishSummary() {
             summary.bytesIn = reader.bytesRead
             summary.seconds = Date().timeIntervalSince(start)
-            progress(summary)
-            batches = following
         }
-        summary.bytesIn = reader.bytesRead
-        summary.seconds = Date().timeIntervalSince(start)
+        while true {
+            while !endOfInput, submitted - written < window {
+                guard let batch = try reader.next() else {
+                    endOfInput = true
+                    break
+                }
+                let sequence = submitted
+                pool.submit { thread in results.set(sequence, Result { try workers[thread].process(batch) }) }
+                submitted += 1
+            }
+            guard written < submitted else { break }
+            let r = try results.take(written).get()
+            written += 1
+            try writeAll(output, r.output, path: outputName)
+            if !r.rejects.isEmpty {
+                if rejectsFile == nil { rejectsFile = try rejects() }
+                try writeAll(rejectsFile!.0, r.rejects, path: rejectsFile!.1)
+            }
+            summary.add(r)
+            if let failure = r.failure {
+                finishSummary()
+                throw failure
+            }
+            finishSummary()
+            progress(summary)
+        }
+        finishSummary()
         return summary
-    }
-}
-
-/// Where the workers leave their results, one slot per batch of the round.
-private final class ResultSlots: @unchecked Sendable {
-    private var slots: [Result<BatchResult, Error>?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ k: Int, _ r: Result<BatchResult, Error>) {
-        lock.lock()
-        slots[k] = r
-        lock.unlock()
-    }
-
-    func get(_ k: Int) -> Result<BatchResult, Error> {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots[k]!
     }
 }
 

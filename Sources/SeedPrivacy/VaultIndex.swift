@@ -37,7 +37,10 @@ struct VaultIndex {
         values.reserveCapacity(values.count + entries.count)
         var hasRealistic = false
         for e in entries {
-            values[e.digest] = Stored(number: e.number, realistic: e.realistic ?? values[e.digest]?.realistic)
+            // An entry without a realistic surrogate is a new value: one table access, no lookup first.
+            if let old = values.updateValue(Stored(number: e.number, realistic: e.realistic), forKey: e.digest), e.realistic == nil {
+                values[e.digest]?.realistic = old.realistic
+            }
             Self.set(&blocks[e.type, default: []], number: e.number, to: block)
             if let r = e.realistic {
                 takenRealistic.insert(RealisticKey(type: e.type, text: r))
