@@ -64,13 +64,18 @@ struct LineBatchReader {
     let format: StreamFormat
     private var pending: [UInt8] = []
     private var eof = false
-    private(set) var nextLineNumber = 1
+    private(set) var nextLineNumber: Int
     private(set) var bytesRead = 0
+    /// Input offset of the end of the last batch handed out.
+    private(set) var consumed: Int
 
-    init(fd: Int32, batchBytes: Int, format: StreamFormat) {
+    /// `fd` is positioned at `offset`, the start of line `line`.
+    init(fd: Int32, batchBytes: Int, format: StreamFormat, offset: Int = 0, line: Int = 1) {
         self.fd = fd
         self.batchBytes = batchBytes
         self.format = format
+        consumed = offset
+        nextLineNumber = line
     }
 
     /// The next batch, or nil at the end of the input.
@@ -97,6 +102,7 @@ struct LineBatchReader {
         }
         let batch = LineBatch(bytes: bytes, lines: lines, firstLineNumber: nextLineNumber)
         nextLineNumber += lines.count
+        consumed += bytes.count
         return batch
     }
 
@@ -152,12 +158,13 @@ struct StreamRunner<Transform: TextTransform> {
     let options: StreamOptions
     let makeTransform: () -> Transform
 
-    /// `rejects` opens the rejects file on first use. `progress` is called after every batch written. This
-    /// thread reads batches ahead (at most four per worker in flight, so memory stays bounded) and writes
-    /// each result as soon as it and all before it are done.
-    func run(input: Int32, output: Int32, outputName: String, rejects: () throws -> (Int32, String),
-             progress: (StreamSummary) -> Void) throws -> StreamSummary {
-        let start = Date()
+    /// `rejects` opens the rejects file on first use. `progress` is called after every batch written, and
+    /// `checkpoint` with where the files stand then (the run continues from `start`). This thread reads
+    /// batches ahead (at most four per worker in flight, so memory stays bounded) and writes each result as
+    /// soon as it and all before it are done.
+    func run(input: Int32, output: Int32, outputName: String, rejects: () throws -> (Int32, String), start: StreamCheckpoint = .init(),
+             checkpoint: (StreamCheckpoint) throws -> Void = { _ in }, progress: (StreamSummary) -> Void) throws -> StreamSummary {
+        let startTime = Date()
         let pool = WorkerPool(threads: options.threads)
         defer { pool.shutdown() }
         let workers = (0..<pool.threadCount).map { _ in
@@ -165,13 +172,16 @@ struct StreamRunner<Transform: TextTransform> {
         }
         let results = OrderedResults()
         let window = pool.threadCount * 4
-        var reader = LineBatchReader(fd: input, batchBytes: options.batchBytes, format: options.format)
+        var reader = LineBatchReader(fd: input, batchBytes: options.batchBytes, format: options.format, offset: start.inputOffset, line: start.nextLine)
         var summary = StreamSummary()
         var rejectsFile: (Int32, String)?
+        var position = start
+        /// Where each batch in flight ends in the input, by sequence number.
+        var ends: [Int: (offset: Int, line: Int)] = [:]
         var submitted = 0, written = 0, endOfInput = false
         func finishSummary() {
             summary.bytesIn = reader.bytesRead
-            summary.seconds = Date().timeIntervalSince(start)
+            summary.seconds = Date().timeIntervalSince(startTime)
         }
         while true {
             while !endOfInput, submitted - written < window {
@@ -180,11 +190,13 @@ struct StreamRunner<Transform: TextTransform> {
                     break
                 }
                 let sequence = submitted
+                ends[sequence] = (reader.consumed, reader.nextLineNumber)
                 pool.submit { thread in results.set(sequence, Result { try workers[thread].process(batch) }) }
                 submitted += 1
             }
             guard written < submitted else { break }
             let r = try results.take(written).get()
+            let end = ends.removeValue(forKey: written)!
             written += 1
             try writeAll(output, r.output, path: outputName)
             if !r.rejects.isEmpty {
@@ -196,6 +208,11 @@ struct StreamRunner<Transform: TextTransform> {
                 finishSummary()
                 throw failure
             }
+            position.inputOffset = end.offset
+            position.nextLine = end.line
+            position.outputBytes += r.output.count
+            position.rejectsBytes += r.rejects.count
+            try checkpoint(position)
             finishSummary()
             progress(summary)
         }
@@ -211,20 +228,35 @@ public enum PrivacyStream {
         public var input: String
         public var output: String
         public var rejects: String?
+        /// Continue an interrupted run from its progress file (`OUT.progress.json`) instead of starting
+        /// over; needs an input file and an output file. Without a progress file the run starts over.
+        public var resume: Bool
 
-        public init(input: String = "-", output: String = "-", rejects: String? = nil) {
+        public init(input: String = "-", output: String = "-", rejects: String? = nil, resume: Bool = false) {
             self.input = input
             self.output = output
             self.rejects = rejects
+            self.resume = resume
         }
+    }
+
+    /// How often a stream to a file saves its progress, and (for tests) what happens after each save.
+    struct Checkpointing {
+        var interval: TimeInterval = 0.5
+        var afterSave: (StreamCheckpoint) throws -> Void = { _ in }
     }
 
     public static func desensitize(_ files: Files, policy: PrivacyPolicy, vault: Vault?, key: VaultKey?, options: StreamOptions,
                                    progress: (StreamSummary) -> Void = { _ in }) throws -> StreamSummary {
+        try desensitize(files, policy: policy, vault: vault, key: key, options: options, checkpointing: Checkpointing(), progress: progress)
+    }
+
+    static func desensitize(_ files: Files, policy: PrivacyPolicy, vault: Vault?, key: VaultKey?, options: StreamOptions,
+                            checkpointing: Checkpointing, progress: (StreamSummary) -> Void = { _ in }) throws -> StreamSummary {
         if policy.needsVault && vault == nil { throw PrivacyError.vaultRequired }
         if policy.needsKey && key == nil { throw PrivacyError.missingKey }
         let runner = StreamRunner(options: options) { DesensitizeTransform(policy: policy, vault: vault, key: key) }
-        return try run(runner, files, progress)
+        return try run(runner, files, checkpointing, progress)
     }
 
     public static func restore(_ files: Files, vault: Vault, types: [EntityType] = EntityType.builtIn, options: StreamOptions,
@@ -232,23 +264,43 @@ public enum PrivacyStream {
         let finder = SurrogateFinder(types: types)
         let realistic = RealisticMatcher(try vault.realisticSurrogates())
         let runner = StreamRunner(options: options) { RestoreTransform(vault: vault, finder: finder, realistic: realistic) }
-        return try run(runner, files, progress)
+        return try run(runner, files, Checkpointing(), progress)
     }
 
-    private static func run<T>(_ runner: StreamRunner<T>, _ files: Files, _ progress: (StreamSummary) -> Void) throws -> StreamSummary {
+    private static func run<T>(_ runner: StreamRunner<T>, _ files: Files, _ checkpointing: Checkpointing,
+                               _ progress: (StreamSummary) -> Void) throws -> StreamSummary {
         let input = files.input == "-" ? 0 : open(files.input, O_RDONLY)
         guard input >= 0 else { throw PrivacyError.io(path: files.input, reason: String(cString: strerror(errno))) }
         defer { if input != 0 { close(input) } }
-        let output = files.output == "-" ? 1 : open(files.output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard output >= 0 else { throw PrivacyError.io(path: files.output, reason: String(cString: strerror(errno))) }
+        let progressPath = files.output == "-" ? nil : StreamCheckpoint.path(output: files.output)
+        var start = StreamCheckpoint(inputSize: regularFileSize(input))
+        if files.resume {
+            guard let progressPath, files.input != "-" else {
+                throw PrivacyError.io(path: files.output == "-" ? "standard output" : files.input, reason: "--resume needs --input FILE and --out FILE")
+            }
+            if let saved = try StreamCheckpoint.load(progressPath) {
+                guard saved.inputSize == start.inputSize, lseek(input, off_t(saved.inputOffset), SEEK_SET) >= 0 else {
+                    throw PrivacyError.io(path: files.input, reason: "it is not the input of the interrupted run (its size changed); run again without --resume to start over")
+                }
+                start = saved
+            }
+        }
+        let output = files.output == "-" ? 1 : try openForWriting(files.output, keeping: start.outputBytes)
         defer { if output != 1 { close(output) } }
         var rejectsFD: Int32 = -1
         defer { if rejectsFD >= 0 { close(rejectsFD) } }
         let rejectsPath = files.rejects ?? (files.output == "-" ? "rejects.jsonl" : files.output + ".rejects.jsonl")
-        return try runner.run(input: input, output: output, outputName: files.output == "-" ? "standard output" : files.output, rejects: {
-            rejectsFD = open(rejectsPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            guard rejectsFD >= 0 else { throw PrivacyError.io(path: rejectsPath, reason: String(cString: strerror(errno))) }
+        var lastSave = Date.distantPast
+        let summary = try runner.run(input: input, output: output, outputName: files.output == "-" ? "standard output" : files.output, rejects: {
+            rejectsFD = try openForWriting(rejectsPath, keeping: start.rejectsBytes)
             return (rejectsFD, rejectsPath)
+        }, start: start, checkpoint: { position in
+            guard let progressPath, Date().timeIntervalSince(lastSave) >= checkpointing.interval else { return }
+            try position.save(progressPath)
+            lastSave = Date()
+            try checkpointing.afterSave(position)
         }, progress: progress)
+        if let progressPath { try? FileManager.default.removeItem(atPath: progressPath) }
+        return summary
     }
 }
