@@ -46,11 +46,13 @@ struct DesensitizeTransform: TextTransform {
         guard let vault, !pending.isEmpty else { return }
         stored.removeAll(keepingCapacity: true)
         stored.append(contentsOf: repeatElement(nil, count: pending.count))
-        vault.lookUp(digests, into: &stored)
+        let generation = vault.lookUp(digests, into: &stored)
         // A value repeated within the batch is asked for twice; the vault adds it once.
         let missing = pending.indices.filter { stored[$0]?.serves(realistic: policy.realistic) != true }
-        let requests = missing.map { (Vault.Request(type: edits.edits[pending[$0]].type, original: edits.original(pending[$0]), realistic: policy.realistic), digests[$0]) }
-        for (m, s) in zip(missing, try vault.add(requests)) { stored[m] = s }
+        let requests = missing.map {
+            (Vault.Request(type: edits.edits[pending[$0]].type, original: edits.original(pending[$0]), realistic: policy.realistic), digests[$0], stored[$0])
+        }
+        for (m, s) in zip(missing, try vault.add(requests, asOf: generation)) { stored[m] = s }
         for (m, k) in pending.enumerated() {
             let s = stored[m]!
             if policy.realistic, let realistic = s.realistic {

@@ -90,31 +90,36 @@ public final class Vault: @unchecked Sendable {
     public func surrogates(for requests: [Request]) throws -> [[UInt8]] {
         let digests = requests.map { r in r.original.withUnsafeBufferPointer { key.shortDigest(type: r.type, value: $0) } }
         var stored = [VaultIndex.Stored?](repeating: nil, count: requests.count)
-        lookUp(digests, into: &stored)
+        let generation = lookUp(digests, into: &stored)
         let missing = requests.indices.filter { stored[$0]?.serves(realistic: requests[$0].realistic) != true }
-        for (k, s) in zip(missing, try add(missing.map { (requests[$0], digests[$0]) })) { stored[k] = s }
+        let added = try add(missing.map { (requests[$0], digests[$0], stored[$0]) }, asOf: generation)
+        for (k, s) in zip(missing, added) { stored[k] = s }
         return requests.indices.map { stored[$0]!.surrogate(type: requests[$0].type, realistic: requests[$0].realistic) }
     }
 
-    /// What the vault holds for each digest (nil where nothing), as of its last sync: one lock for a batch.
-    func lookUp(_ digests: [VaultDigest], into stored: inout [VaultIndex.Stored?]) {
+    /// What the vault holds for each digest (nil where nothing): one lock for a batch. Returns the index's
+    /// generation (its last block), for `add`.
+    @discardableResult
+    func lookUp(_ digests: [VaultDigest], into stored: inout [VaultIndex.Stored?]) -> Int64 {
         lock.withLock {
             for (k, d) in digests.enumerated() { stored[k] = index.values[d] }
+            return index.syncedBlock
         }
     }
 
     /// Adds values that `lookUp` did not find (or found without the realistic surrogate asked for) in one
     /// write transaction; returns what each one is stored as once the transaction has committed. Another
     /// process or worker may have added some of them meanwhile: the sync at the start of the transaction
-    /// finds those, and they keep their surrogates.
-    func add(_ requests: [(Request, VaultDigest)]) throws -> [VaultIndex.Stored] {
+    /// finds those, and they keep their surrogates. `found` is what `lookUp` saw at `generation`: if no
+    /// block came since, the values need not be looked up again (a second miss in a large table).
+    func add(_ requests: [(request: Request, digest: VaultDigest, found: VaultIndex.Stored?)], asOf generation: Int64) throws -> [VaultIndex.Stored] {
         guard !requests.isEmpty else { return [] }
         do {
             return try pool.writeWithoutTransaction { db in
                 var block = VaultIndex.Pending()
                 try db.inTransaction(.immediate) {
                     try sync(db)
-                    block = lock.withLock { index.pending(for: requests, key: key) }
+                    block = lock.withLock { index.pending(for: requests, asOf: generation, key: key) }
                     if !block.entries.isEmpty {
                         let entries = VaultBlock.encode(block.entries)
                         let sealed = try key.sealBlock(block.originals, entries: entries)

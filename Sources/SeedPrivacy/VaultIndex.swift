@@ -68,13 +68,14 @@ struct VaultIndex {
         var id: Int64 = 0
     }
 
-    func pending(for requests: [(Vault.Request, VaultDigest)], key: VaultKey) -> Pending {
+    func pending(for requests: [(request: Vault.Request, digest: VaultDigest, found: Stored?)], asOf generation: Int64, key: VaultKey) -> Pending {
         var block = Pending()
         var entryOf: [VaultDigest: Int] = [:]
         var next: [EntityType: Int] = [:]
         var taken: Set<RealisticKey> = []
-        for (r, digest) in requests {
-            var stored = values[digest]
+        let unchanged = generation == syncedBlock
+        for (r, digest, found) in requests {
+            var stored = unchanged ? found : values[digest]
             if let e = entryOf[digest] { stored = Stored(number: block.entries[e].number, realistic: block.entries[e].realistic ?? stored?.realistic) }
             if let stored, stored.serves(realistic: r.realistic) {
                 block.stored.append(stored)
