@@ -67,29 +67,17 @@ struct DesensitizeTransform: TextTransform {
 /// Desensitizes single texts and JSON records: the library entry point for callers that are not streams
 /// (a chat prompt on its way to a teacher).
 public final class Desensitizer {
-    private let worker: BatchWorker<DesensitizeTransform>
-    private let textWorker: BatchWorker<DesensitizeTransform>
+    private let worker: SingleRecordWorker<DesensitizeTransform>
 
     /// `vault` and `key` are needed when the policy pseudonymizes or hashes.
     public init(policy: PrivacyPolicy = PrivacyPolicy(), vault: Vault?, key: VaultKey?, fields: FieldSelector? = nil) throws {
         if policy.needsVault && vault == nil { throw PrivacyError.vaultRequired }
         if policy.needsKey && key == nil { throw PrivacyError.missingKey }
-        let transform = DesensitizeTransform(policy: policy, vault: vault, key: key)
-        worker = BatchWorker(transform: transform, format: .jsonl, selector: fields, onError: .stop)
-        textWorker = BatchWorker(transform: transform, format: .text, selector: nil, onError: .stop)
+        worker = SingleRecordWorker(transform: DesensitizeTransform(policy: policy, vault: vault, key: key), fields: fields)
     }
 
-    public func desensitize(text: String) throws -> String {
-        let bytes = Array(text.utf8)
-        let result = try textWorker.process(LineBatch(bytes: bytes, lines: [0..<bytes.count], firstLineNumber: 1))
-        return String(decoding: result.output, as: UTF8.self)
-    }
+    public func desensitize(text: String) throws -> String { try worker.process(text: text) }
 
     /// One JSON record (no newline); throws `PrivacyError.badLine` if it is not valid JSON.
-    public func desensitize(jsonLine: String) throws -> String {
-        let bytes = Array(jsonLine.utf8)
-        let result = try worker.process(LineBatch(bytes: bytes, lines: [0..<bytes.count], firstLineNumber: 1))
-        if let failure = result.failure { throw failure }
-        return String(decoding: result.output.dropLast(), as: UTF8.self)
-    }
+    public func desensitize(jsonLine: String) throws -> String { try worker.process(jsonLine: jsonLine) }
 }
