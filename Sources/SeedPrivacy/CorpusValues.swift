@@ -152,6 +152,10 @@ struct CorpusValues {
     }
 
     mutating func cnID() -> String {
+        // One in six is a first-generation 15-digit ID (born in the 1900s, no check digit).
+        if chance(1.0 / 6) {
+            return "\(pick(RealisticSurrogates.cnProvinces))" + String(format: "%02d%02d%02d%02d%02d%03d", int(1...20), int(1...30), int(40...99), int(1...12), int(1...28), int(0...999))
+        }
         var text = "\(pick(RealisticSurrogates.cnProvinces))\(String(format: "%02d%02d", int(1...20), int(1...30)))"
         text += String(format: "%04d%02d%02d%03d", int(1940...2008), int(1...12), int(1...28), int(0...999))
         var chars = Array(text.utf8)

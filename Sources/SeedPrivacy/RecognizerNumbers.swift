@@ -11,6 +11,7 @@ private let phoneContext: [[UInt8]] = [
     "phone", "tel", "call", "mobile", "cell", "whatsapp", "contact", "sms", "fax", "telefon", "handy", "mobil",
     "rufnummer", "anruf", "téléphone", "portable", "joindre", "appel", "电话", "手机", "联系", "致电",
 ].map { Array($0.utf8) }
+private let cnIDContext: [[UInt8]] = ["身份证", "身份号", "证件号", "id card", "identity card", "resident id"].map { Array($0.utf8) }
 private let cardContext: [[UInt8]] = ["card", "karte", "carte", "visa", "mastercard", "卡"].map { Array($0.utf8) }
 
 /// Group sizes packed five bits each behind a leading 1, so that a chunk's layout is one integer compare.
@@ -18,7 +19,7 @@ private enum Shape {
     static func of(_ sizes: [Int]) -> UInt64 { sizes.reduce(1) { $0 << 5 | UInt64($1) } }
     static let s324 = of([3, 2, 4]), s683 = of([6, 8, 3]), s684 = of([6, 8, 4]), s344 = of([3, 4, 4]), s211 = of([2, 11])
     static let s2344 = of([2, 3, 4, 4]), s444 = of([4, 4, 4]), s334 = of([3, 3, 4]), s1334 = of([1, 3, 3, 4]), s55 = of([5, 5])
-    static let s255 = of([2, 5, 5])
+    static let s255 = of([2, 5, 5]), s663 = of([6, 6, 3])
 }
 
 extension TextScanner {
@@ -103,7 +104,7 @@ extension TextScanner {
         return (end, trailingX)
     }
 
-    /// The entity that scratch.groups `a..<b` form, if any, with its confidence. Runs for every number in the text,
+    /// The entity that groups `a..<b` form, if any, with its confidence. Runs for every number in the text,
     /// so it allocates nothing: group sizes are compared as one packed `shape`.
     private mutating func classify(_ a: Int, _ b: Int, plus: Bool, trailingX: Bool) -> (EntityType, Double)? {
         let g = b - a
@@ -120,7 +121,7 @@ extension TextScanner {
         let count = d.count + (trailingX ? 1 : 0)
         guard count >= 6, count <= 20, g <= 12 else { return nil }
         @inline(__always) func size(_ k: Int) -> Int { scratch.groups[a + k].size }
-        // Whether the separators between scratch.groups `first...` are all the same one of the allowed ones.
+        // Whether the separators between groups `first...` are all the same one of the allowed ones.
         func consistent(_ x: UInt8, _ y: UInt8 = 255, _ z: UInt8 = 255, from first: Int = 1) -> Bool {
             guard g > first else { return true }
             let s = scratch.groups[a + first].separator
@@ -169,7 +170,12 @@ extension TextScanner {
            !(Checksums.luhn(d) && hasContext(cardContext, before: start, after: end)) {
             return (.inAadhaar, 0.95)
         }
-        // A grouped card ends its chunk: the first scratch.groups of a longer grouped number (an invoice) are no card.
+        // Legacy IDs come before cards: regions 34 and 37 look like Amex prefixes.
+        if d.count == 15, !anyParen, g == 1 || (shape == Shape.s663 && consistent(.space, .dash)), IdentifierRules.isValidLegacyCNID(d),
+           hasContext(cnIDContext, before: start, after: end) {
+            return (.cnID, 0.9)
+        }
+        // A grouped card ends its chunk: the first groups of a longer grouped number (an invoice) are no card.
         if !anyParen, g == 1 || b == scratch.groups.count, IdentifierRules.isPlausibleCardNumber(d), Checksums.luhn(d), isCardGrouping(a, b) {
             return (.creditCard, 0.95)
         }
@@ -205,7 +211,7 @@ extension TextScanner {
 
     private func number(_ d: [UInt8], _ from: Int, _ to: Int) -> Int { (from..<to).reduce(0) { $0 * 10 + digitValue(d[$1]) } }
 
-    /// Card numbers are printed whole or in scratch.groups of four (the last shorter), or 4-6-5 / 4-6-4 (Amex, Diners).
+    /// Card numbers are printed whole or in groups of four (the last shorter), or 4-6-5 / 4-6-4 (Amex, Diners).
     private func isCardGrouping(_ a: Int, _ b: Int) -> Bool {
         let g = b - a
         if g == 1 { return true }

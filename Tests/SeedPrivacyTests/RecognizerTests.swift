@@ -60,6 +60,11 @@ final class RecognizerTests: XCTestCase {
         assertFinds("ssn 536221234", "US_SSN:536221234")
         assertFinds("身份证号11010519491231002X。", "CN_ID:11010519491231002X")
         assertFinds("ID 440524188001010014", "CN_ID:440524188001010014")
+        // First-generation IDs (15 digits, no check digit) only next to a word for an ID card.
+        assertFinds("身份证号110105491231002。", "CN_ID:110105491231002")
+        assertFinds("old ID card 110105 491231 002", "CN_ID:110105 491231 002")
+        assertFinds("ref 110105491231002")
+        assertFinds("身份证号110105491331002")
         assertFinds("NINO AB 12 34 56 C and QQ123456C", "UK_NINO:AB 12 34 56 C")
         var aadhaar = Array("23456789012".utf8)
         aadhaar.append(Checksums.verhoeffCheckDigit(aadhaar))
