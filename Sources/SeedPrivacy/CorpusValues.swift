@@ -60,7 +60,8 @@ struct CorpusValues {
         let last = pick(Self.surnames).lowercased().folding(options: .diacriticInsensitive, locale: nil).replacingOccurrences(of: "'", with: "")
         let domain = pick(["gmail.com", "web.de", "orange.fr", "qq.com", "163.com", "outlook.com", "acme-corp.co.uk", "mail.example.org",
                            "yahoo.fr", "gmx.net", "company.io", "uni-heidelberg.de"])
-        switch int(0...5) {
+        switch int(0...6) {
+        case 6: return "\(pick(NameLists.firstNames).lowercased()).\(pick(Self.surnames).lowercased().replacingOccurrences(of: "'", with: ""))@\(pick(["web.de", "müller-bau.de", "société.fr", "gmail.com"]))"
         case 0: return "\(first).\(last)@\(domain)"
         case 1: return "\(first.prefix(1))\(last)\(int(1...99))@\(domain)"
         case 2: return "\(first)_\(last)+news@\(domain)"

@@ -19,6 +19,9 @@ final class RecognizerTests: XCTestCase {
         assertFinds("write to john.smith+news@mail.example.co.uk.", "EMAIL:john.smith+news@mail.example.co.uk")
         assertFinds("QQ 12345678@qq.com ok", "EMAIL:12345678@qq.com")
         assertFinds("not an address: a@b, @home, user@localhost")
+        assertFinds("Mail an jürgen.groß@müller-bau.de bitte", "EMAIL:jürgen.groß@müller-bau.de")
+        assertFinds("écrire à élodie@société.fr.", "EMAIL:élodie@société.fr")
+        assertFinds("邮箱zhang.wei@qq.com，谢谢", "EMAIL:zhang.wei@qq.com")
     }
 
     func testPhoneFormats() {
