@@ -103,6 +103,8 @@ struct CorpusValues {
             return pick(["+91 \(m) \(r)", "\(m) \(r)", "+91-\(m)-\(r)", "0\(m) \(r)", "+91 \(m)\(r)", "91 \(m) \(r)"])
         default:
             let mobile = "1\(int(3...9))\(digits(9))"
+            // Chinese text sometimes writes numbers in full-width digits.
+            if chance(0.1) { return String(String.UnicodeScalarView(grouped(mobile, [3, 4], " ").unicodeScalars.map { isDigit(UInt8($0.value)) ? Unicode.Scalar($0.value + 0xFF10 - 48)! : $0 })) }
             return pick([mobile, grouped(mobile, [3, 4], " "), grouped(mobile, [3, 4], "-"), "+86 \(grouped(mobile, [3, 4], " "))", "+86 \(mobile)",
                          "010-\(int(2...8))\(digits(7))", "0755-\(int(2...8))\(digits(7))", "(021) \(int(2...8))\(digits(7))", "86 \(mobile)"])
         }

@@ -75,6 +75,16 @@ final class RecognizerTests: XCTestCase {
             + String(decoding: aadhaar[8...], as: UTF8.self)
         assertFinds("Aadhaar: \(grouped)", "IN_AADHAAR:\(grouped)")
         assertFinds("ref \(grouped)")
+        let bare = String(decoding: aadhaar, as: UTF8.self)
+        assertFinds("Aadhaar no. \(bare)", "IN_AADHAAR:\(bare)")
+        assertFinds("ref \(bare)")
+    }
+
+    func testFullWidthDigits() {
+        assertFinds("手机：１３８ １２３４ ５６７８。", "PHONE:１３８ １２３４ ５６７８")
+        assertFinds("电话１３８１２３４５６７８，", "PHONE:１３８１２３４５６７８")
+        assertFinds("卡号４１１１１１１１１１１１１１１１", "CREDIT_CARD:４１１１１１１１１１１１１１１１")
+        assertFinds("共１２３件，２０２４年")
     }
 
     func testNetwork() {
