@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 @testable import SeedPrivacy
 import XCTest
 
@@ -28,6 +29,19 @@ final class VaultTests: PrivacyTestCase {
         XCTAssertEqual(text([surrogate]), ["<IBAN_1>"])
         XCTAssertEqual(try reader.original(type: .iban, number: 1), Array("DE89 3704 0044 0532 0130 00".utf8))
         XCTAssertEqual(try reader.count(), 1)
+    }
+
+    /// A vault of the earlier format (one row per value, no format mark) is refused with a message, not misread.
+    func testEarlierFormatIsRefused() throws {
+        let check = Data(key.digest(type: EntityType("VAULT"), value: UnsafeBufferPointer(start: nil, count: 0)))
+        try DatabaseQueue(path: path("old.sqlite")).write { db in
+            try db.execute(sql: "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)")
+            try db.execute(sql: "INSERT INTO meta (name, value) VALUES ('key_check', ?)", arguments: [check])
+        }
+        XCTAssertThrowsError(try vault("old.sqlite")) { error in
+            guard case let PrivacyError.vaultUnreadable(_, reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("earlier Seed"), reason)
+        }
     }
 
     func testBlockEntriesRoundTrip() {
