@@ -128,7 +128,8 @@ public final class Vault: @unchecked Sendable {
                     }
                     return .commit
                 }
-                lock.withLock { if block.id > 0 { index.add(block.entries, block: block.id) } }
+                // A concurrent read (a restore sharing this vault) may have synced the block already.
+                lock.withLock { if block.id > index.syncedBlock { index.add(block.entries, block: block.id) } }
                 return block.stored
             }
         } catch let error as PrivacyError {

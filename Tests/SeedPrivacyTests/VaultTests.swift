@@ -44,6 +44,26 @@ final class VaultTests: PrivacyTestCase {
         }
     }
 
+    /// Reads that sync the index (restores, counts) while the same vault adds values leave it whole.
+    func testReadsWhileWritingOnOneVault() throws {
+        let store = try vault()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            for k in 0..<200 { _ = try? store.surrogates(for: [self.request(.email, "w\(k)@example.com"), self.request(.phone, "+1 555 01\(k)")]) }
+            done.signal()
+        }
+        var reads = 0
+        while done.wait(timeout: .now()) == .timedOut {
+            _ = try store.count()
+            _ = try store.original(type: .email, number: 1)
+            reads += 1
+        }
+        XCTAssertEqual(try store.count(), 400)
+        XCTAssertEqual(text(try store.surrogates(for: (0..<200).map { request(.email, "w\($0)@example.com") })), (1...200).map { "<EMAIL_\($0)>" })
+        for k in [1, 100, 200] { XCTAssertEqual(try vault().original(type: .email, number: k), Array("w\(k - 1)@example.com".utf8)) }
+        XCTAssertGreaterThan(reads, 0)
+    }
+
     func testBlockEntriesRoundTrip() {
         let entries = [
             VaultBlock.Entry(type: .email, number: 7, digest: VaultDigest(high: 1, low: .max), originalLength: 12, realistic: nil),
