@@ -20,7 +20,7 @@ struct VaultIndex {
         let text: [UInt8]
     }
 
-    private(set) var values: [VaultDigest: Stored] = [:]
+    private(set) var values = DigestTable()
     /// Per type, the block of each number (`[number - 1]`); numbers of a type are handed out densely.
     private var blocks: [EntityType: [Int64]] = [:]
     private var takenRealistic: Set<RealisticKey> = []
@@ -34,13 +34,9 @@ struct VaultIndex {
 
     /// Records a committed block; blocks must come in id order.
     mutating func add(_ entries: [VaultBlock.Entry], block: Int64) {
-        values.reserveCapacity(values.count + entries.count)
         var hasRealistic = false
         for e in entries {
-            // An entry without a realistic surrogate is a new value: one table access, no lookup first.
-            if let old = values.updateValue(Stored(number: e.number, realistic: e.realistic), forKey: e.digest), e.realistic == nil {
-                values[e.digest]?.realistic = old.realistic
-            }
+            values.set(Stored(number: e.number, realistic: e.realistic), for: e.digest)
             Self.set(&blocks[e.type, default: []], number: e.number, to: block)
             if let r = e.realistic {
                 takenRealistic.insert(RealisticKey(type: e.type, text: r))

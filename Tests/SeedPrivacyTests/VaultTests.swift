@@ -64,6 +64,24 @@ final class VaultTests: PrivacyTestCase {
         XCTAssertGreaterThan(reads, 0)
     }
 
+    func testDigestTableGrowsAndKeepsRealisticSurrogates() {
+        var table = DigestTable()
+        var rng = SplitMix(seed: 3)
+        let digests = (0..<20_000).map { _ in VaultDigest(high: rng.next() & 0xFFFF_0000_0000_FFFF, low: rng.next()) }
+        for (k, d) in digests.enumerated() { table.set(.init(number: k + 1, realistic: k % 1000 == 0 ? [UInt8(k % 251)] : nil), for: d) }
+        XCTAssertEqual(table.count, 20_000)
+        for (k, d) in digests.enumerated() {
+            XCTAssertEqual(table[d]?.number, k + 1)
+            XCTAssertEqual(table[d]?.realistic, k % 1000 == 0 ? [UInt8(k % 251)] : nil)
+        }
+        table.set(.init(number: 1, realistic: nil), for: digests[0])
+        XCTAssertEqual(table[digests[0]]?.realistic, [0], "a value stored again without a realistic surrogate keeps its own")
+        table.set(.init(number: 2, realistic: Array("x".utf8)), for: digests[1])
+        XCTAssertEqual(table[digests[1]]?.realistic, Array("x".utf8))
+        XCTAssertNil(table[VaultDigest(high: 1, low: 2)])
+        XCTAssertEqual(table.count, 20_000)
+    }
+
     func testBlockEntriesRoundTrip() {
         let entries = [
             VaultBlock.Entry(type: .email, number: 7, digest: VaultDigest(high: 1, low: .max), originalLength: 12, realistic: nil),
