@@ -33,9 +33,12 @@ let package = Package(
         .target(name: "SeedModel", dependencies: ["SeedTensor"], swiftSettings: fastFlags),
         .target(name: "SeedTokenizer", swiftSettings: fastFlags),
         .target(name: "SeedTrain", dependencies: ["SeedModel", "SeedTensor", "SeedTokenizer", "Yams"], swiftSettings: fastFlags),
+        // SHA-256 compression with the CPU's SHA extensions, for SeedPrivacy's vault digests.
+        .target(name: "CSeedSHA256", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "SeedPrivacy",
             dependencies: [
+                "CSeedSHA256",
                 "Yams",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -60,7 +63,11 @@ let package = Package(
         .testTarget(name: "SeedModelTests", dependencies: ["SeedModel", "SeedTensor"], swiftSettings: fastFlags),
         .testTarget(name: "SeedTrainTests", dependencies: ["SeedTrain", "SeedModel", "SeedTensor", "SeedTokenizer"], swiftSettings: fastFlags),
         .testTarget(name: "SeedTokenizerTests", dependencies: ["SeedTokenizer"], exclude: ["Python"], swiftSettings: fastFlags),
-        .testTarget(name: "SeedPrivacyTests", dependencies: ["SeedPrivacy"], swiftSettings: fastFlags),
+        .testTarget(
+            name: "SeedPrivacyTests",
+            dependencies: ["SeedPrivacy", "CSeedSHA256", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: fastFlags
+        ),
         .testTarget(
             name: "SeedServeTests",
             dependencies: ["SeedServe", "SeedModel", "SeedTokenizer", .product(name: "HummingbirdTesting", package: "hummingbird")],

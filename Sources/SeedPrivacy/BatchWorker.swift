@@ -159,3 +159,29 @@ final class BatchWorker<Transform: TextTransform> {
         return k
     }
 }
+
+/// A transform applied to one text or one JSON record at a time: what `Desensitizer` and `Restorer` share.
+/// Not thread-safe: one per caller thread, as the workers' scratch buffers are reused between calls.
+final class SingleRecordWorker<Transform: TextTransform> {
+    private let json: BatchWorker<Transform>
+    private let text: BatchWorker<Transform>
+
+    init(transform: Transform, fields: FieldSelector?) {
+        json = BatchWorker(transform: transform, format: .jsonl, selector: fields, onError: .stop)
+        text = BatchWorker(transform: transform, format: .text, selector: nil, onError: .stop)
+    }
+
+    func process(text input: String) throws -> String {
+        let bytes = Array(input.utf8)
+        let result = try text.process(LineBatch(bytes: bytes, lines: [0..<bytes.count], firstLineNumber: 1))
+        return String(decoding: result.output, as: UTF8.self)
+    }
+
+    /// One JSON record (no newline); throws `PrivacyError.badLine` if it is not valid JSON.
+    func process(jsonLine: String) throws -> String {
+        let bytes = Array(jsonLine.utf8)
+        let result = try json.process(LineBatch(bytes: bytes, lines: [0..<bytes.count], firstLineNumber: 1))
+        if let failure = result.failure { throw failure }
+        return String(decoding: result.output.dropLast(), as: UTF8.self)
+    }
+}

@@ -60,7 +60,8 @@ struct CorpusValues {
         let last = pick(Self.surnames).lowercased().folding(options: .diacriticInsensitive, locale: nil).replacingOccurrences(of: "'", with: "")
         let domain = pick(["gmail.com", "web.de", "orange.fr", "qq.com", "163.com", "outlook.com", "acme-corp.co.uk", "mail.example.org",
                            "yahoo.fr", "gmx.net", "company.io", "uni-heidelberg.de"])
-        switch int(0...5) {
+        switch int(0...6) {
+        case 6: return "\(pick(NameLists.firstNames).lowercased()).\(pick(Self.surnames).lowercased().replacingOccurrences(of: "'", with: ""))@\(pick(["web.de", "müller-bau.de", "société.fr", "gmail.com"]))"
         case 0: return "\(first).\(last)@\(domain)"
         case 1: return "\(first.prefix(1))\(last)\(int(1...99))@\(domain)"
         case 2: return "\(first)_\(last)+news@\(domain)"
@@ -102,6 +103,8 @@ struct CorpusValues {
             return pick(["+91 \(m) \(r)", "\(m) \(r)", "+91-\(m)-\(r)", "0\(m) \(r)", "+91 \(m)\(r)", "91 \(m) \(r)"])
         default:
             let mobile = "1\(int(3...9))\(digits(9))"
+            // Chinese text sometimes writes numbers in full-width digits.
+            if chance(0.1) { return String(String.UnicodeScalarView(grouped(mobile, [3, 4], " ").unicodeScalars.map { isDigit(UInt8($0.value)) ? Unicode.Scalar($0.value + 0xFF10 - 48)! : $0 })) }
             return pick([mobile, grouped(mobile, [3, 4], " "), grouped(mobile, [3, 4], "-"), "+86 \(grouped(mobile, [3, 4], " "))", "+86 \(mobile)",
                          "010-\(int(2...8))\(digits(7))", "0755-\(int(2...8))\(digits(7))", "(021) \(int(2...8))\(digits(7))", "86 \(mobile)"])
         }
@@ -152,6 +155,10 @@ struct CorpusValues {
     }
 
     mutating func cnID() -> String {
+        // One in six is a first-generation 15-digit ID (born in the 1900s, no check digit).
+        if chance(1.0 / 6) {
+            return "\(pick(RealisticSurrogates.cnProvinces))" + String(format: "%02d%02d%02d%02d%02d%03d", int(1...20), int(1...30), int(40...99), int(1...12), int(1...28), int(0...999))
+        }
         var text = "\(pick(RealisticSurrogates.cnProvinces))\(String(format: "%02d%02d", int(1...20), int(1...30)))"
         text += String(format: "%04d%02d%02d%03d", int(1940...2008), int(1...12), int(1...28), int(0...999))
         var chars = Array(text.utf8)

@@ -5,10 +5,11 @@ struct DesensitizeTransform: TextTransform {
     let vault: Vault?
     let key: VaultKey?
     private var scratch = DetectorScratch()
-    /// Surrogates this worker has already been given: most values repeat, and a hit needs no lock.
-    private var cache: [Vault.CacheKey: [UInt8]] = [:]
-    private let cacheLimit = 1 << 18
     private var redactions: [EntityType: [UInt8]] = [:]
+    // Per-batch buffers of `resolve`, kept for their storage.
+    private var pending: [Int] = []
+    private var digests: [VaultDigest] = []
+    private var stored: [VaultIndex.Stored?] = []
 
     init(policy: PrivacyPolicy, vault: Vault?, key: VaultKey?) {
         detector = Detector(policy: policy)
@@ -18,15 +19,14 @@ struct DesensitizeTransform: TextTransform {
     }
 
     mutating func collect(_ text: UnsafeBufferPointer<UInt8>, key: UnsafeBufferPointer<UInt8>?, into edits: inout EditList) {
-        for d in detector.detect(text, key: key, scratch: &scratch) {
-            edits.add(text, d.start, d.end, d.type)
-        }
+        detector.detect(text, key: key, scratch: &scratch) { edits.add(text, $0.start, $0.end, $0.type) }
     }
 
+    /// Pseudonymized values are looked up in the vault by digest, all of a batch under one lock; only the
+    /// values it lacks are copied out and added, in one transaction.
     mutating func resolve(_ edits: inout EditList) throws {
-        var requests: [Vault.Request] = []
-        var requestIndex: [Vault.CacheKey: Int] = [:]
-        var waiting: [(edit: Int, request: Int)] = []
+        pending.removeAll(keepingCapacity: true)
+        digests.removeAll(keepingCapacity: true)
         for k in 0..<edits.count where !edits.edits[k].resolved {
             let type = edits.edits[k].type
             let op = policy.operatorFor(type)
@@ -39,52 +39,45 @@ struct DesensitizeTransform: TextTransform {
                 }
                 continue
             }
-            let cacheKey = Vault.CacheKey(type: type, value: edits.original(k))
-            if let surrogate = cache[cacheKey] {
-                edits.setReplacement(k, surrogate)
-            } else if let r = requestIndex[cacheKey] {
-                waiting.append((k, r))
+            guard let vault else { throw PrivacyError.vaultRequired }
+            pending.append(k)
+            digests.append(edits.withOriginal(k) { vault.key.shortDigest(type: type, value: $0) })
+        }
+        guard let vault, !pending.isEmpty else { return }
+        stored.removeAll(keepingCapacity: true)
+        stored.append(contentsOf: repeatElement(nil, count: pending.count))
+        let generation = vault.lookUp(digests, into: &stored)
+        // A value repeated within the batch is asked for twice; the vault adds it once.
+        let missing = pending.indices.filter { stored[$0]?.serves(realistic: policy.realistic) != true }
+        let requests = missing.map {
+            (Vault.Request(type: edits.edits[pending[$0]].type, original: edits.original(pending[$0]), realistic: policy.realistic), digests[$0], stored[$0])
+        }
+        for (m, s) in zip(missing, try vault.add(requests, asOf: generation)) { stored[m] = s }
+        for (m, k) in pending.enumerated() {
+            let s = stored[m]!
+            if policy.realistic, let realistic = s.realistic {
+                edits.setReplacement(k, realistic)
             } else {
-                requestIndex[cacheKey] = requests.count
-                waiting.append((k, requests.count))
-                requests.append(Vault.Request(type: type, original: cacheKey.value, realistic: policy.realistic))
+                edits.setPlaceholder(k, edits.edits[k].type, s.number)
             }
         }
-        guard !requests.isEmpty else { return }
-        guard let vault else { throw PrivacyError.vaultRequired }
-        let surrogates = try vault.surrogates(for: requests)
-        if cache.count + requests.count > cacheLimit { cache.removeAll() }
-        for (r, surrogate) in zip(requests, surrogates) { cache[Vault.CacheKey(type: r.type, value: r.original)] = surrogate }
-        for (k, r) in waiting { edits.setReplacement(k, surrogates[r]) }
     }
 }
 
 /// Desensitizes single texts and JSON records: the library entry point for callers that are not streams
 /// (a chat prompt on its way to a teacher).
 public final class Desensitizer {
-    private let worker: BatchWorker<DesensitizeTransform>
-    private let textWorker: BatchWorker<DesensitizeTransform>
+    private let worker: SingleRecordWorker<DesensitizeTransform>
 
     /// `vault` and `key` are needed when the policy pseudonymizes or hashes.
     public init(policy: PrivacyPolicy = PrivacyPolicy(), vault: Vault?, key: VaultKey?, fields: FieldSelector? = nil) throws {
         if policy.needsVault && vault == nil { throw PrivacyError.vaultRequired }
         if policy.needsKey && key == nil { throw PrivacyError.missingKey }
-        let transform = DesensitizeTransform(policy: policy, vault: vault, key: key)
-        worker = BatchWorker(transform: transform, format: .jsonl, selector: fields, onError: .stop)
-        textWorker = BatchWorker(transform: transform, format: .text, selector: nil, onError: .stop)
+        worker = SingleRecordWorker(transform: DesensitizeTransform(policy: policy, vault: vault, key: key), fields: fields)
     }
 
-    public func desensitize(text: String) throws -> String {
-        let bytes = Array(text.utf8)
-        let result = try textWorker.process(LineBatch(bytes: bytes, lines: [0..<bytes.count], firstLineNumber: 1))
-        return String(decoding: result.output, as: UTF8.self)
-    }
+    public func desensitize(text: String) throws -> String { try worker.process(text: text) }
 
     /// One JSON record (no newline); throws `PrivacyError.badLine` if it is not valid JSON.
-    public func desensitize(jsonLine: String) throws -> String {
-        let bytes = Array(jsonLine.utf8)
-        let result = try worker.process(LineBatch(bytes: bytes, lines: [0..<bytes.count], firstLineNumber: 1))
-        if let failure = result.failure { throw failure }
-        return String(decoding: result.output.dropLast(), as: UTF8.self)
-    }
+    public func desensitize(jsonLine: String) throws -> String { try worker.process(jsonLine: jsonLine) }
 }

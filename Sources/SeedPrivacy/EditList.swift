@@ -51,6 +51,19 @@ struct EditList {
         edits[k].resolved = true
     }
 
+    /// Sets `<TYPE_number>` as the replacement, written straight into the arena.
+    mutating func setPlaceholder(_ k: Int, _ type: EntityType, _ number: Int) {
+        edits[k].replacementStart = replacements.count
+        appendPlaceholder(type, number, to: &replacements)
+        edits[k].replacementEnd = replacements.count
+        edits[k].resolved = true
+    }
+
+    /// Calls `body` with the original bytes of edit `k`, without copying them.
+    func withOriginal<R>(_ k: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        originals.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[edits[k].originalStart..<edits[k].originalEnd])) }
+    }
+
     mutating func keepOriginal(_ k: Int) {
         let e = edits[k]
         edits[k].replacementStart = replacements.count

@@ -2,8 +2,18 @@
 /// its own (`EMPLOYEE_ID`). The name is what surrogates and reports show: `<EMAIL_17>`, `[CREDIT_CARD]`.
 public struct EntityType: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let name: String
+    /// The name's hash, computed once: a type is a table key for every detected value (see FastHash.swift).
+    let code: UInt64
 
-    public init(_ name: String) { self.name = name }
+    public init(_ name: String) {
+        self.name = name
+        var contiguous = name
+        code = contiguous.withUTF8 { fastHash(UnsafeRawBufferPointer($0), seed: 0) }
+    }
+
+    public static func == (a: EntityType, b: EntityType) -> Bool { a.code == b.code && a.name == b.name }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+    public func _rawHashValue(seed: Int) -> Int { Int(truncatingIfNeeded: mix64(code ^ UInt64(UInt(bitPattern: seed)))) }
 
     public var description: String { name }
     public static func < (a: EntityType, b: EntityType) -> Bool { a.name < b.name }

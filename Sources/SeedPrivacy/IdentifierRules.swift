@@ -51,6 +51,14 @@ public enum IdentifierRules {
         return isValidCNProvince(number(0..<2)) && isValidDate(year: number(6..<10), month: number(10..<12), day: number(12..<14))
     }
 
+    /// The first-generation ID (15 digits, issued until 2004): region, YYMMDD birth date in the 1900s,
+    /// sequence; it has no check digit, so the stream also wants a context word before it takes one.
+    public static func isValidLegacyCNID(_ digits: [UInt8]) -> Bool {
+        guard digits.count == 15, digits.allSatisfy(isDigit) else { return false }
+        func number(_ r: Range<Int>) -> Int { r.reduce(0) { $0 * 10 + digitValue(digits[$1]) } }
+        return isValidCNProvince(number(0..<2)) && isValidDate(year: 1900 + number(6..<8), month: number(8..<10), day: number(10..<12))
+    }
+
     /// IBAN length per country (SWIFT's IBAN registry).
     public static let ibanLengths: [String: Int] = [
         "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27,

@@ -82,6 +82,11 @@ enum JSONEscapes {
 
     /// Appends `text` escaped for the inside of a JSON string: quotes, backslashes and control characters.
     static func appendEscaped(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        // Surrogates, the usual replacement, need no escape: one copy.
+        if !text.contains(where: { $0 == .quote || $0 == .backslash || $0 < 0x20 }) {
+            out.append(contentsOf: text)
+            return
+        }
         for b in text {
             switch b {
             case .quote: out.append(.backslash); out.append(.quote)

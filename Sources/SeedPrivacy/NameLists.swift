@@ -76,10 +76,10 @@ func nameHash(_ s: String) -> UInt64 {
 
 /// The name lists as hash sets, built once.
 final class NameTables: @unchecked Sendable {
-    let firstNames: Set<UInt64>
-    let titles: Set<UInt64>
-    let notSurnames: Set<UInt64>
-    let particles: Set<UInt64>
+    let firstNames: HashSet64
+    let titles: HashSet64
+    let notSurnames: HashSet64
+    let particles: HashSet64
     let chineseSurnames: Set<UInt32>
     let chineseCompoundSurnames: [[UInt32]]
     let chineseTitlesAfter: [[UInt32]]
@@ -91,10 +91,10 @@ final class NameTables: @unchecked Sendable {
     static let shared = NameTables()
 
     private init() {
-        firstNames = Set(NameLists.firstNames.map(nameHash))
-        titles = Set(NameLists.titles.map(nameHash))
-        notSurnames = Set(NameLists.notSurnames.map(nameHash))
-        particles = Set(NameLists.particles.map(nameHash))
+        firstNames = HashSet64(NameLists.firstNames.map(nameHash))
+        titles = HashSet64(NameLists.titles.map(nameHash))
+        notSurnames = HashSet64(NameLists.notSurnames.map(nameHash))
+        particles = HashSet64(NameLists.particles.map(nameHash))
         func scalars(_ s: String) -> [UInt32] { s.unicodeScalars.map(\.value) }
         chineseSurnames = Set(NameLists.chineseSurnames.filter { $0.count == 1 }.map { scalars($0)[0] })
         chineseCompoundSurnames = NameLists.chineseSurnames.filter { $0.count == 2 }.map(scalars)

@@ -14,6 +14,8 @@ public enum PrivacyBenchmark {
         public var restoreMegabytesPerSecond = 0.0
         public var threads = 0
         public var realistic = false
+        /// Redacted without a vault: the throughput of detection alone (no restore, no round trip).
+        public var redacted = false
         public var recall: [String: CorpusEvaluation.Tally] = [:]
         public var hidden: [String: CorpusEvaluation.Tally] = [:]
         public var decoySurvival: [String: CorpusEvaluation.Tally] = [:]
@@ -34,7 +36,7 @@ public enum PrivacyBenchmark {
             let object: [String: Any] = [
                 "name": "desensitize", "megabytes": megabytes, "records": records, "entities": entities, "distinct_values": distinctValues,
                 "seconds": seconds, "mb_per_s": megabytesPerSecond, "restore_mb_per_s": restoreMegabytesPerSecond, "threads": threads,
-                "realistic": realistic, "recall": tallies(recall), "hidden": tallies(hidden), "decoy_survival": tallies(decoySurvival),
+                "realistic": realistic, "redacted": redacted, "recall": tallies(recall), "hidden": tallies(hidden), "decoy_survival": tallies(decoySurvival),
                 "person_recall": personRecall, "min_structured_recall": structuredRecall,
                 "round_trip_records": roundTripRecords, "round_trip_failures": roundTripFailures,
             ]
@@ -45,12 +47,13 @@ public enum PrivacyBenchmark {
 
     public static let evaluationSeed: UInt64 = 20_251_111
 
-    /// Runs the benchmark on about `megabytes` MB of records in `directory` (created; files removed after).
-    public static func run(megabytes: Double, seed: UInt64 = evaluationSeed, threads: Int, realistic: Bool, roundTripRecords: Int = 50_000,
-                           directory: URL) throws -> Result {
+    /// Runs the benchmark on about `megabytes` MB of records in `directory` (created; files removed after
+    /// unless `keepFiles`, so that the input can be profiled with `seed desensitize`).
+    public static func run(megabytes: Double, seed: UInt64 = evaluationSeed, threads: Int, realistic: Bool, redact: Bool = false,
+                           roundTripRecords: Int = 50_000, directory: URL, keepFiles: Bool = false) throws -> Result {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(at: directory) }
+        defer { if !keepFiles { try? fm.removeItem(at: directory) } }
         let inputPath = directory.appendingPathComponent("input.jsonl").path
         let outputPath = directory.appendingPathComponent("desensitized.jsonl").path
         let restoredPath = directory.appendingPathComponent("restored.jsonl").path
@@ -90,28 +93,32 @@ public enum PrivacyBenchmark {
         var rng = SplitMix(seed: seed ^ 0x5EED)
         for i in key.indices { key[i] = UInt8(truncatingIfNeeded: rng.next()) }
         let vaultKey = try VaultKey(bytes: key)
-        let vault = try Vault(path: directory.appendingPathComponent("vault.sqlite").path, key: vaultKey)
+        let vault = redact ? nil : try Vault(path: directory.appendingPathComponent("vault.sqlite").path, key: vaultKey)
         var policy = PrivacyPolicy()
         policy.realistic = realistic
+        if redact { policy.defaultOperator = .redact }
         var options = StreamOptions()
         options.threads = threads
         let summary = try PrivacyStream.desensitize(.init(input: inputPath, output: outputPath), policy: policy, vault: vault, key: vaultKey, options: options)
-        let restoreSummary = try PrivacyStream.restore(.init(input: outputPath, output: restoredPath), vault: vault, options: options)
 
         var result = Result()
         result.megabytes = Double(written) / 1e6
         result.records = summary.records
         result.entities = summary.counts.values.reduce(0, +)
-        result.distinctValues = try vault.count()
         result.seconds = summary.seconds
         result.megabytesPerSecond = summary.megabytesPerSecond
-        result.restoreMegabytesPerSecond = restoreSummary.megabytesPerSecond
         result.threads = threads
         result.realistic = realistic
+        result.redacted = redact
         result.recall = evaluation.recall
         result.hidden = evaluation.hidden
         result.decoySurvival = evaluation.decoySurvival
-        (result.roundTripRecords, result.roundTripFailures) = try compareRecords(inputPath, restoredPath, limit: roundTripRecords)
+        if let vault {
+            let restoreSummary = try PrivacyStream.restore(.init(input: outputPath, output: restoredPath), vault: vault, options: options)
+            result.distinctValues = try vault.count()
+            result.restoreMegabytesPerSecond = restoreSummary.megabytesPerSecond
+            (result.roundTripRecords, result.roundTripFailures) = try compareRecords(inputPath, restoredPath, limit: roundTripRecords)
+        }
         return result
     }
 

@@ -29,7 +29,8 @@ public struct PrivacyPolicy: Sendable {
 
     public init() {}
 
-    public func operatorFor(_ type: EntityType) -> Operator { operators[type] ?? defaultOperator }
+    /// Runs for every detected value: most policies set no per-type operators, and then no lookup is made.
+    public func operatorFor(_ type: EntityType) -> Operator { operators.isEmpty ? defaultOperator : operators[type] ?? defaultOperator }
 
     /// Whether any type may end up pseudonymized or hashed, which needs the vault key.
     public var needsKey: Bool { defaultOperator.needsKey || operators.values.contains(where: \.needsKey) }

@@ -7,7 +7,7 @@ public struct StreamOptions: Sendable {
     public var onError: BadLinePolicy = .stop
     /// Worker threads; all cores by default.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
-    /// Target size of one batch of lines. A round holds four batches per thread, so memory stays at a few
+    /// Target size of one batch of lines. At most four batches per thread are in flight, so memory stays at a few
     /// megabytes whatever the input size (a single line longer than this makes its batch that long).
     public var batchBytes = 512 * 1024
 
@@ -64,13 +64,18 @@ struct LineBatchReader {
     let format: StreamFormat
     private var pending: [UInt8] = []
     private var eof = false
-    private(set) var nextLineNumber = 1
+    private(set) var nextLineNumber: Int
     private(set) var bytesRead = 0
+    /// Input offset of the end of the last batch handed out.
+    private(set) var consumed: Int
 
-    init(fd: Int32, batchBytes: Int, format: StreamFormat) {
+    /// `fd` is positioned at `offset`, the start of line `line`.
+    init(fd: Int32, batchBytes: Int, format: StreamFormat, offset: Int = 0, line: Int = 1) {
         self.fd = fd
         self.batchBytes = batchBytes
         self.format = format
+        consumed = offset
+        nextLineNumber = line
     }
 
     /// The next batch, or nil at the end of the input.
@@ -97,6 +102,7 @@ struct LineBatchReader {
         }
         let batch = LineBatch(bytes: bytes, lines: lines, firstLineNumber: nextLineNumber)
         nextLineNumber += lines.count
+        consumed += bytes.count
         return batch
     }
 
@@ -152,82 +158,66 @@ struct StreamRunner<Transform: TextTransform> {
     let options: StreamOptions
     let makeTransform: () -> Transform
 
-    /// `rejects` opens the rejects file on first use. `progress` is called after every round. While the
-    /// workers process one round of batches, this thread reads the next one.
-    func run(input: Int32, output: Int32, outputName: String, rejects: () throws -> (Int32, String),
-             progress: (StreamSummary) -> Void) throws -> StreamSummary {
-        let start = Date()
+    /// `rejects` opens the rejects file on first use. `progress` is called after every batch written, and
+    /// `checkpoint` with where the files stand then (the run continues from `start`). This thread reads
+    /// batches ahead (at most four per worker in flight, so memory stays bounded) and writes each result as
+    /// soon as it and all before it are done.
+    func run(input: Int32, output: Int32, outputName: String, rejects: () throws -> (Int32, String), start: StreamCheckpoint = .init(),
+             checkpoint: (StreamCheckpoint) throws -> Void = { _ in }, progress: (StreamSummary) -> Void) throws -> StreamSummary {
+        let startTime = Date()
         let pool = WorkerPool(threads: options.threads)
         defer { pool.shutdown() }
         let workers = (0..<pool.threadCount).map { _ in
             BatchWorker(transform: makeTransform(), format: options.format, selector: options.fields, onError: options.onError)
         }
-        var reader = LineBatchReader(fd: input, batchBytes: options.batchBytes, format: options.format)
+        let results = OrderedResults()
+        let window = pool.threadCount * 4
+        var reader = LineBatchReader(fd: input, batchBytes: options.batchBytes, format: options.format, offset: start.inputOffset, line: start.nextLine)
         var summary = StreamSummary()
         var rejectsFile: (Int32, String)?
-        let roundSize = pool.threadCount == 1 ? 1 : pool.threadCount * 4
-        func readRound() throws -> [LineBatch] {
-            var batches: [LineBatch] = []
-            while batches.count < roundSize, let batch = try reader.next() { batches.append(batch) }
-            return batches
-        }
-        var batches = try readRound()
-        while !batches.isEmpty {
-            let slots = ResultSlots(count: batches.count)
-            let current = batches
-            pool.start(count: current.count) { item, thread in
-                slots.set(item, Result { try workers[thread].process(current[item]) })
-            }
-            let following: [LineBatch]
-            do {
-                following = try readRound()
-            } catch {
-                pool.wait()
-                throw error
-            }
-            pool.wait()
-            for item in 0..<current.count {
-                let r = try slots.get(item).get()
-                try writeAll(output, r.output, path: outputName)
-                if !r.rejects.isEmpty {
-                    if rejectsFile == nil { rejectsFile = try rejects() }
-                    try writeAll(rejectsFile!.0, r.rejects, path: rejectsFile!.1)
-                }
-                summary.add(r)
-                if let failure = r.failure {
-                    summary.bytesIn = reader.bytesRead
-                    summary.seconds = Date().timeIntervalSince(start)
-                    throw failure
-                }
-            }
+        var position = start
+        /// Where each batch in flight ends in the input, by sequence number.
+        var ends: [Int: (offset: Int, line: Int)] = [:]
+        var submitted = 0, written = 0, endOfInput = false
+        func finishSummary() {
             summary.bytesIn = reader.bytesRead
-            summary.seconds = Date().timeIntervalSince(start)
-            progress(summary)
-            batches = following
+            summary.seconds = Date().timeIntervalSince(startTime)
         }
-        summary.bytesIn = reader.bytesRead
-        summary.seconds = Date().timeIntervalSince(start)
+        while true {
+            while !endOfInput, submitted - written < window {
+                guard let batch = try reader.next() else {
+                    endOfInput = true
+                    break
+                }
+                let sequence = submitted
+                ends[sequence] = (reader.consumed, reader.nextLineNumber)
+                pool.submit { thread in results.set(sequence, Result { try workers[thread].process(batch) }) }
+                submitted += 1
+            }
+            guard written < submitted else { break }
+            let r = try results.take(written).get()
+            let end = ends.removeValue(forKey: written)!
+            written += 1
+            try writeAll(output, r.output, path: outputName)
+            if !r.rejects.isEmpty {
+                if rejectsFile == nil { rejectsFile = try rejects() }
+                try writeAll(rejectsFile!.0, r.rejects, path: rejectsFile!.1)
+            }
+            summary.add(r)
+            if let failure = r.failure {
+                finishSummary()
+                throw failure
+            }
+            position.inputOffset = end.offset
+            position.nextLine = end.line
+            position.outputBytes += r.output.count
+            position.rejectsBytes += r.rejects.count
+            try checkpoint(position)
+            finishSummary()
+            progress(summary)
+        }
+        finishSummary()
         return summary
-    }
-}
-
-/// Where the workers leave their results, one slot per batch of the round.
-private final class ResultSlots: @unchecked Sendable {
-    private var slots: [Result<BatchResult, Error>?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ k: Int, _ r: Result<BatchResult, Error>) {
-        lock.lock()
-        slots[k] = r
-        lock.unlock()
-    }
-
-    func get(_ k: Int) -> Result<BatchResult, Error> {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots[k]!
     }
 }
 
@@ -238,20 +228,35 @@ public enum PrivacyStream {
         public var input: String
         public var output: String
         public var rejects: String?
+        /// Continue an interrupted run from its progress file (`OUT.progress.json`) instead of starting
+        /// over; needs an input file and an output file. Without a progress file the run starts over.
+        public var resume: Bool
 
-        public init(input: String = "-", output: String = "-", rejects: String? = nil) {
+        public init(input: String = "-", output: String = "-", rejects: String? = nil, resume: Bool = false) {
             self.input = input
             self.output = output
             self.rejects = rejects
+            self.resume = resume
         }
+    }
+
+    /// How often a stream to a file saves its progress, and (for tests) what happens after each save.
+    struct Checkpointing {
+        var interval: TimeInterval = 0.5
+        var afterSave: (StreamCheckpoint) throws -> Void = { _ in }
     }
 
     public static func desensitize(_ files: Files, policy: PrivacyPolicy, vault: Vault?, key: VaultKey?, options: StreamOptions,
                                    progress: (StreamSummary) -> Void = { _ in }) throws -> StreamSummary {
+        try desensitize(files, policy: policy, vault: vault, key: key, options: options, checkpointing: Checkpointing(), progress: progress)
+    }
+
+    static func desensitize(_ files: Files, policy: PrivacyPolicy, vault: Vault?, key: VaultKey?, options: StreamOptions,
+                            checkpointing: Checkpointing, progress: (StreamSummary) -> Void = { _ in }) throws -> StreamSummary {
         if policy.needsVault && vault == nil { throw PrivacyError.vaultRequired }
         if policy.needsKey && key == nil { throw PrivacyError.missingKey }
         let runner = StreamRunner(options: options) { DesensitizeTransform(policy: policy, vault: vault, key: key) }
-        return try run(runner, files, progress)
+        return try run(runner, files, checkpointing, progress)
     }
 
     public static func restore(_ files: Files, vault: Vault, types: [EntityType] = EntityType.builtIn, options: StreamOptions,
@@ -259,23 +264,43 @@ public enum PrivacyStream {
         let finder = SurrogateFinder(types: types)
         let realistic = RealisticMatcher(try vault.realisticSurrogates())
         let runner = StreamRunner(options: options) { RestoreTransform(vault: vault, finder: finder, realistic: realistic) }
-        return try run(runner, files, progress)
+        return try run(runner, files, Checkpointing(), progress)
     }
 
-    private static func run<T>(_ runner: StreamRunner<T>, _ files: Files, _ progress: (StreamSummary) -> Void) throws -> StreamSummary {
+    private static func run<T>(_ runner: StreamRunner<T>, _ files: Files, _ checkpointing: Checkpointing,
+                               _ progress: (StreamSummary) -> Void) throws -> StreamSummary {
         let input = files.input == "-" ? 0 : open(files.input, O_RDONLY)
         guard input >= 0 else { throw PrivacyError.io(path: files.input, reason: String(cString: strerror(errno))) }
         defer { if input != 0 { close(input) } }
-        let output = files.output == "-" ? 1 : open(files.output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard output >= 0 else { throw PrivacyError.io(path: files.output, reason: String(cString: strerror(errno))) }
+        let progressPath = files.output == "-" ? nil : StreamCheckpoint.path(output: files.output)
+        var start = StreamCheckpoint(inputSize: regularFileSize(input))
+        if files.resume {
+            guard let progressPath, files.input != "-" else {
+                throw PrivacyError.io(path: files.output == "-" ? "standard output" : files.input, reason: "--resume needs --input FILE and --out FILE")
+            }
+            if let saved = try StreamCheckpoint.load(progressPath) {
+                guard saved.inputSize == start.inputSize, lseek(input, off_t(saved.inputOffset), SEEK_SET) >= 0 else {
+                    throw PrivacyError.io(path: files.input, reason: "it is not the input of the interrupted run (its size changed); run again without --resume to start over")
+                }
+                start = saved
+            }
+        }
+        let output = files.output == "-" ? 1 : try openForWriting(files.output, keeping: start.outputBytes)
         defer { if output != 1 { close(output) } }
         var rejectsFD: Int32 = -1
         defer { if rejectsFD >= 0 { close(rejectsFD) } }
         let rejectsPath = files.rejects ?? (files.output == "-" ? "rejects.jsonl" : files.output + ".rejects.jsonl")
-        return try runner.run(input: input, output: output, outputName: files.output == "-" ? "standard output" : files.output, rejects: {
-            rejectsFD = open(rejectsPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            guard rejectsFD >= 0 else { throw PrivacyError.io(path: rejectsPath, reason: String(cString: strerror(errno))) }
+        var lastSave = Date.distantPast
+        let summary = try runner.run(input: input, output: output, outputName: files.output == "-" ? "standard output" : files.output, rejects: {
+            rejectsFD = try openForWriting(rejectsPath, keeping: start.rejectsBytes)
             return (rejectsFD, rejectsPath)
+        }, start: start, checkpoint: { position in
+            guard let progressPath, Date().timeIntervalSince(lastSave) >= checkpointing.interval else { return }
+            try position.save(progressPath)
+            lastSave = Date()
+            try checkpointing.afterSave(position)
         }, progress: progress)
+        if let progressPath { try? FileManager.default.removeItem(atPath: progressPath) }
+        return summary
     }
 }

@@ -1,5 +1,6 @@
 // `@` triggers two recognizers: credentials in a URL (`scheme://user:password@host`), and e-mail addresses
-// (local part read backwards from the `@`, then a domain of at least two labels with an alphabetic TLD).
+// (local part read backwards from the `@`, then a domain of at least two labels with an alphabetic TLD;
+// accented Latin letters may appear in both, as in `jürgen@müller-bau.de`).
 
 extension TextScanner {
     /// Handles the `@` at `a`; returns where the scan resumes when something was found.
@@ -24,12 +25,28 @@ extension TextScanner {
         return a + 1
     }
 
+    /// Whether `i` is the second byte of a two-byte Latin letter (`é`, `ü`, `ł`: U+00C0...U+017F), which
+    /// addresses may hold (RFC 6531 local parts, IDN labels); CJK and other scripts end an address, so
+    /// that Chinese text written against one is not taken into it.
+    @inline(__always) private func isLatinLetterTail(_ i: Int) -> Bool {
+        let lead = at(i - 1)
+        return lead >= 0xC3 && lead <= 0xC5 && at(i) & 0xC0 == 0x80 && !(lead == 0xC3 && (at(i) == 0x97 || at(i) == 0xB7))
+    }
+
     private mutating func scanEmail(_ a: Int) -> Int? {
         @inline(__always) func isLocal(_ b: UInt8) -> Bool {
             isAlnum(b) || b == .dot || b == .underscore || b == .dash || b == .plus || b == UInt8(ascii: "%")
         }
         var start = a
-        while start > 0, a - start < 64, isLocal(p[start - 1]) { start -= 1 }
+        while start > 0, a - start < 64 {
+            if isLocal(p[start - 1]) {
+                start -= 1
+            } else if isLatinLetterTail(start - 1) {
+                start -= 2
+            } else {
+                break
+            }
+        }
         while start < a, p[start] == .dot || p[start] == .dash || p[start] == .plus { start += 1 }
         guard start < a, p[a - 1] != .dot else { return nil }
 
@@ -40,7 +57,15 @@ extension TextScanner {
         var end = -1
         while k < n, k - a <= 253 {
             let labelStart = k
-            while k < n, isAlnum(p[k]) || (p[k] == .dash && k > labelStart && isAlnum(at(k + 1))) { k += 1 }
+            while k < n {
+                if isAlnum(p[k]) || (p[k] == .dash && k > labelStart && isAlnum(at(k + 1))) {
+                    k += 1
+                } else if isLatinLetterTail(k + 1) {
+                    k += 2
+                } else {
+                    break
+                }
+            }
             guard k > labelStart else { break }
             labels += 1
             lastLabelStart = labelStart

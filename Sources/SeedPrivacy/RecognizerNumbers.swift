@@ -11,6 +11,7 @@ private let phoneContext: [[UInt8]] = [
     "phone", "tel", "call", "mobile", "cell", "whatsapp", "contact", "sms", "fax", "telefon", "handy", "mobil",
     "rufnummer", "anruf", "téléphone", "portable", "joindre", "appel", "电话", "手机", "联系", "致电",
 ].map { Array($0.utf8) }
+private let cnIDContext: [[UInt8]] = ["身份证", "身份号", "证件号", "id card", "identity card", "resident id"].map { Array($0.utf8) }
 private let cardContext: [[UInt8]] = ["card", "karte", "carte", "visa", "mastercard", "卡"].map { Array($0.utf8) }
 
 /// Group sizes packed five bits each behind a leading 1, so that a chunk's layout is one integer compare.
@@ -18,7 +19,7 @@ private enum Shape {
     static func of(_ sizes: [Int]) -> UInt64 { sizes.reduce(1) { $0 << 5 | UInt64($1) } }
     static let s324 = of([3, 2, 4]), s683 = of([6, 8, 3]), s684 = of([6, 8, 4]), s344 = of([3, 4, 4]), s211 = of([2, 11])
     static let s2344 = of([2, 3, 4, 4]), s444 = of([4, 4, 4]), s334 = of([3, 3, 4]), s1334 = of([1, 3, 3, 4]), s55 = of([5, 5])
-    static let s255 = of([2, 5, 5])
+    static let s255 = of([2, 5, 5]), s663 = of([6, 6, 3])
 }
 
 extension TextScanner {
@@ -34,7 +35,7 @@ extension TextScanner {
         }
         let plus = p[s] == .plus
         let (end, trailingX) = readGroups(from: plus ? s + 1 : s)
-        let count = groupStart.count
+        let count = scratch.groups.count
         guard count > 0 else { return endOfRun(from: s + 1, isAlnum) }
         let after = at(end)
         let dirtyEnd = !trailingX && (isAlnum(after) || ((after == .comma || after == .colon || after == .dot) && isDigit(at(end + 1))))
@@ -44,10 +45,10 @@ extension TextScanner {
             var b = min(count, a + 7)
             var matched = false
             while b > a {
-                let endsClean = b == count ? !dirtyEnd : groupSeparator[b] == .space
+                let endsClean = b == count ? !dirtyEnd : scratch.groups[b].separator == .space
                 if endsClean, let (type, confidence) = classify(a, b, plus: plus && a == 0, trailingX: trailingX && b == count) {
-                    let start = a == 0 && plus ? s : groupOuterStart[a]
-                    let stop = groupOuterEnd[b - 1] + (trailingX && b == count ? 1 : 0)
+                    let start = a == 0 && plus ? s : scratch.groups[a].outerStart
+                    let stop = scratch.groups[b - 1].outerEnd + (trailingX && b == count ? 1 : 0)
                     emit(start, stop, type, confidence)
                     matched = true
                     break
@@ -56,7 +57,7 @@ extension TextScanner {
             }
             // A new number may only begin right after a match and a space: starting in the middle of a
             // space-grouped number (`4350 0361 8554 7205`) would find a phone or a short card in an invoice number.
-            guard matched, b < count, groupSeparator[b] == .space else { break }
+            guard matched, b < count, scratch.groups[b].separator == .space else { break }
             a = b
         }
         return dirtyEnd ? endOfRun(from: end, isAlnum) : end + (trailingX ? 1 : 0)
@@ -65,17 +66,12 @@ extension TextScanner {
     /// Reads digit groups from `k`; returns the end of the last group and whether an ID check character
     /// `X` follows 17 digits.
     private mutating func readGroups(from start: Int) -> (Int, Bool) {
-        groupStart.removeAll(keepingCapacity: true)
-        groupEnd.removeAll(keepingCapacity: true)
-        groupOuterStart.removeAll(keepingCapacity: true)
-        groupOuterEnd.removeAll(keepingCapacity: true)
-        groupSeparator.removeAll(keepingCapacity: true)
-        groupParenthesized.removeAll(keepingCapacity: true)
+        scratch.groups.removeAll(keepingCapacity: true)
         var k = start
         var separator: UInt8 = 0
         var end = start
         var digits = 0
-        while groupStart.count < 16 {
+        while scratch.groups.count < 16 {
             var g = k
             let paren = at(g) == .openParen
             if paren { g += 1 }
@@ -86,12 +82,7 @@ extension TextScanner {
                 guard at(e) == .closeParen else { break }
                 outerEnd = e + 1
             }
-            groupStart.append(g)
-            groupEnd.append(e)
-            groupOuterStart.append(paren ? g - 1 : g)
-            groupOuterEnd.append(outerEnd)
-            groupSeparator.append(separator)
-            groupParenthesized.append(paren)
+            scratch.groups.append(DigitGroup(start: g, end: e, outerStart: paren ? g - 1 : g, outerEnd: outerEnd, separator: separator, parenthesized: paren))
             digits += e - g
             end = outerEnd
             let c = at(outerEnd)
@@ -109,7 +100,7 @@ extension TextScanner {
         }
         let x = at(end)
         let trailingX = digits == 17 && (x == UInt8(ascii: "X") || x == UInt8(ascii: "x")) && !isAlnum(at(end + 1))
-            && !(groupParenthesized.last ?? false)
+            && !(scratch.groups.last?.parenthesized ?? false)
         return (end, trailingX)
     }
 
@@ -117,27 +108,27 @@ extension TextScanner {
     /// so it allocates nothing: group sizes are compared as one packed `shape`.
     private mutating func classify(_ a: Int, _ b: Int, plus: Bool, trailingX: Bool) -> (EntityType, Double)? {
         let g = b - a
-        digitScratch.removeAll(keepingCapacity: true)
+        scratch.digits.removeAll(keepingCapacity: true)
         var anyParen = false
         var shape: UInt64 = 1
         for k in a..<b {
-            if groupParenthesized[k] { anyParen = true }
-            for i in groupStart[k]..<groupEnd[k] { digitScratch.append(p[i]) }
-            shape = shape << 5 | UInt64(min(groupEnd[k] - groupStart[k], 31))
+            if scratch.groups[k].parenthesized { anyParen = true }
+            for i in scratch.groups[k].start..<scratch.groups[k].end { scratch.digits.append(p[i]) }
+            shape = shape << 5 | UInt64(min(scratch.groups[k].size, 31))
         }
         if !plus, !anyParen, let ip = ipv4(a, b) { return ip }
-        let d = digitScratch
+        let d = scratch.digits
         let count = d.count + (trailingX ? 1 : 0)
         guard count >= 6, count <= 20, g <= 12 else { return nil }
-        @inline(__always) func size(_ k: Int) -> Int { groupEnd[a + k] - groupStart[a + k] }
+        @inline(__always) func size(_ k: Int) -> Int { scratch.groups[a + k].size }
         // Whether the separators between groups `first...` are all the same one of the allowed ones.
         func consistent(_ x: UInt8, _ y: UInt8 = 255, _ z: UInt8 = 255, from first: Int = 1) -> Bool {
             guard g > first else { return true }
-            let s = groupSeparator[a + first]
+            let s = scratch.groups[a + first].separator
             guard s == x || s == y || s == z else { return false }
-            return (a + first..<b).allSatisfy { groupSeparator[$0] == s }
+            return (a + first..<b).allSatisfy { scratch.groups[$0].separator == s }
         }
-        let start = groupOuterStart[a], end = groupOuterEnd[b - 1]
+        let start = scratch.groups[a].outerStart, end = scratch.groups[b - 1].outerEnd
 
         if trailingX {
             if g == 1 || (shape == Shape.s683 && consistent(.space, .dash)), IdentifierRules.isValidCNID(d + [UInt8(ascii: "X")]) {
@@ -148,7 +139,7 @@ extension TextScanner {
         if plus {
             // E.164: a country code that never starts with 0, 8 to 15 digits; a "(0)" trunk prefix is not dialled.
             var dialled = d.count
-            for k in a..<b where groupParenthesized[k] && groupEnd[k] - groupStart[k] == 1 && p[groupStart[k]] == 48 { dialled -= 1 }
+            for k in a..<b where scratch.groups[k].parenthesized && scratch.groups[k].size == 1 && p[scratch.groups[k].start] == 48 { dialled -= 1 }
             guard d[0] != 48, (8...15).contains(dialled) else { return nil }
             return (.phone, 0.95)
         }
@@ -179,16 +170,21 @@ extension TextScanner {
            !(Checksums.luhn(d) && hasContext(cardContext, before: start, after: end)) {
             return (.inAadhaar, 0.95)
         }
+        // Legacy IDs come before cards: regions 34 and 37 look like Amex prefixes.
+        if d.count == 15, !anyParen, g == 1 || (shape == Shape.s663 && consistent(.space, .dash)), IdentifierRules.isValidLegacyCNID(d),
+           hasContext(cnIDContext, before: start, after: end) {
+            return (.cnID, 0.9)
+        }
         // A grouped card ends its chunk: the first groups of a longer grouped number (an invoice) are no card.
-        if !anyParen, g == 1 || b == groupStart.count, IdentifierRules.isPlausibleCardNumber(d), Checksums.luhn(d), isCardGrouping(a, b) {
+        if !anyParen, g == 1 || b == scratch.groups.count, IdentifierRules.isPlausibleCardNumber(d), Checksums.luhn(d), isCardGrouping(a, b) {
             return (.creditCard, 0.95)
         }
         // North American numbers: area code and exchange never start with 0 or 1.
         if shape == Shape.s334 || (shape == Shape.s1334 && d[0] == 49) {
             let o = g == 4 ? 1 : 0
             let nanp = d[o] >= 50 && d[o + 3] >= 50
-            let firstSeparatorOK = groupParenthesized[a + o] || isSpaceDashDot(groupSeparator[a + o + 1])
-            if nanp, firstSeparatorOK, isSpaceDashDot(groupSeparator[b - 1]), !groupSeparator[(a + 1)..<b].contains(.slash) {
+            let firstSeparatorOK = scratch.groups[a + o].parenthesized || isSpaceDashDot(scratch.groups[a + o + 1].separator)
+            if nanp, firstSeparatorOK, isSpaceDashDot(scratch.groups[b - 1].separator), !scratch.groups[(a + 1)..<b].contains(where: { $0.separator == .slash }) {
                 return (.phone, 0.85)
             }
         }
@@ -199,7 +195,7 @@ extension TextScanner {
         // National numbers with the trunk prefix 0 (UK, Germany, France, Chinese landlines, India).
         if d[0] == 48, d[1] != 48, (10...12).contains(d.count), g <= 5, (0..<g).allSatisfy({ size($0) >= 2 }),
            g == 1 || (2...6).contains(size(0)), g >= 4 || size(g - 1) >= 3,
-           !groupSeparator[(a + 1)..<b].contains(.dot) || consistent(.dot),
+           !scratch.groups[(a + 1)..<b].contains(where: { $0.separator == .dot }) || consistent(.dot),
            consistent(.space, .dash, .dot, from: min(2, g)), !(g >= 3 && size(0) == 2 && size(1) == 2 && size(2) == 4) {
             return (.phone, 0.85)
         }
@@ -219,9 +215,9 @@ extension TextScanner {
     private func isCardGrouping(_ a: Int, _ b: Int) -> Bool {
         let g = b - a
         if g == 1 { return true }
-        let sep = groupSeparator[a + 1]
-        guard sep == .space || sep == .dash, (a + 1..<b).allSatisfy({ groupSeparator[$0] == sep }) else { return false }
-        @inline(__always) func size(_ k: Int) -> Int { groupEnd[a + k] - groupStart[a + k] }
+        let sep = scratch.groups[a + 1].separator
+        guard sep == .space || sep == .dash, (a + 1..<b).allSatisfy({ scratch.groups[$0].separator == sep }) else { return false }
+        @inline(__always) func size(_ k: Int) -> Int { scratch.groups[a + k].size }
         if g == 3, size(0) == 4, size(1) == 6, size(2) == 5 || size(2) == 4 { return true }
         return g >= 3 && (0..<(g - 1)).allSatisfy { size($0) == 4 } && (1...4).contains(size(g - 1))
     }
@@ -229,20 +225,20 @@ extension TextScanner {
     /// Four dotted decimal octets without leading zeros, optionally with a `/prefix`.
     private func ipv4(_ a: Int, _ b: Int) -> (EntityType, Double)? {
         let g = b - a
-        guard g == 4 || (g == 5 && groupSeparator[a + 4] == .slash) else { return nil }
+        guard g == 4 || (g == 5 && scratch.groups[a + 4].separator == .slash) else { return nil }
         for k in a..<(a + 4) {
-            if k > a && groupSeparator[k] != .dot { return nil }
-            let len = groupEnd[k] - groupStart[k]
-            guard len <= 3, len == 1 || p[groupStart[k]] != 48 else { return nil }
+            if k > a && scratch.groups[k].separator != .dot { return nil }
+            let len = scratch.groups[k].size
+            guard len <= 3, len == 1 || p[scratch.groups[k].start] != 48 else { return nil }
             var v = 0
-            for i in groupStart[k]..<groupEnd[k] { v = v * 10 + digitValue(p[i]) }
+            for i in scratch.groups[k].start..<scratch.groups[k].end { v = v * 10 + digitValue(p[i]) }
             guard v <= 255 else { return nil }
         }
         if g == 5 {
-            let len = groupEnd[a + 4] - groupStart[a + 4]
+            let len = scratch.groups[a + 4].size
             guard len <= 2 else { return nil }
             var v = 0
-            for i in groupStart[a + 4]..<groupEnd[a + 4] { v = v * 10 + digitValue(p[i]) }
+            for i in scratch.groups[a + 4].start..<scratch.groups[a + 4].end { v = v * 10 + digitValue(p[i]) }
             guard v <= 32 else { return nil }
         }
         return (.ipv4, 0.95)

@@ -96,6 +96,7 @@ extension TextScanner {
             if let end = scanPerson(i) { return end }
             return nameWordEnd(i)
         }
+        if b == 0xEF, let end = scanFullWidthNumber(i) { return end }
         if b >= 0xE4, b <= 0xE9, let c = hanCharacter(at: i) {
             if NameTables.shared.isCueStart(c), let end = scanChineseCue(i) { return end }
             return i + 3

@@ -7,7 +7,7 @@ extension TextScanner {
         var end = -1
         switch p[i] {
         case UInt8(ascii: "s"):
-            if hasPrefix("sk-", at: i) {
+            if at(i + 2) == .dash, hasPrefix("sk-", at: i) {
                 let t = endOfRun(from: i, isBase64URLByte)
                 let length = t - i
                 if (hasPrefix("sk-ant-", at: i) && length >= 40)
@@ -16,22 +16,22 @@ extension TextScanner {
                     || (length >= 35 && shannonEntropy(p + i + 3, length - 3) >= 4.0) {
                     end = t
                 }
-            } else if (hasPrefix("sk_live_", at: i) || hasPrefix("sk_test_", at: i)) && j - i >= 24 {
+            } else if j - i >= 24, hasPrefix("sk_live_", at: i) || hasPrefix("sk_test_", at: i) {
                 end = j
             }
         case UInt8(ascii: "r"):
-            if (hasPrefix("rk_live_", at: i) || hasPrefix("rk_test_", at: i)) && j - i >= 24 { end = j }
+            if j - i >= 24, hasPrefix("rk_live_", at: i) || hasPrefix("rk_test_", at: i) { end = j }
         case UInt8(ascii: "g"):
-            if hasPrefix("gh", at: i), j - i == 40, at(i + 3) == .underscore, "pousr".utf8.contains(at(i + 2)) {
+            if j - i == 40, at(i + 3) == .underscore, hasPrefix("gh", at: i), "pousr".utf8.contains(at(i + 2)) {
                 end = j
-            } else if hasPrefix("github_pat_", at: i), j - i >= 40 {
+            } else if j - i >= 40, hasPrefix("github_pat_", at: i) {
                 end = j
-            } else if hasPrefix("glpat-", at: i) {
+            } else if at(i + 5) == .dash, hasPrefix("glpat-", at: i) {
                 let t = endOfRun(from: i, isBase64URLByte)
                 if t - i >= 26 { end = t }
             }
         case UInt8(ascii: "x"):
-            if hasPrefix("xox", at: i), "baprse".utf8.contains(at(i + 3)), at(i + 4) == .dash {
+            if at(i + 4) == .dash, hasPrefix("xox", at: i), "baprse".utf8.contains(at(i + 3)) {
                 let t = endOfRun(from: i, { isAlnum($0) || $0 == .dash })
                 if t - i >= 15 { end = t }
             }
@@ -39,16 +39,16 @@ extension TextScanner {
             if j - i == 20, hasPrefix("AKIA", at: i) || hasPrefix("ASIA", at: i) || hasPrefix("ABIA", at: i) || hasPrefix("ACCA", at: i),
                (i + 4..<j).allSatisfy({ isUpper(p[$0]) || (p[$0] >= 50 && p[$0] <= 55) }) {
                 end = j
-            } else if hasPrefix("AIza", at: i) {
+            } else if at(i + 1) == UInt8(ascii: "I"), hasPrefix("AIza", at: i) {
                 let t = endOfRun(from: i, isBase64URLByte)
                 if t - i == 39 { end = t }
             }
         case UInt8(ascii: "e"):
-            if hasPrefix("eyJ", at: i) { end = jwtEnd(i) ?? -1 }
+            if at(i + 1) == UInt8(ascii: "y"), hasPrefix("eyJ", at: i) { end = jwtEnd(i) ?? -1 }
         case UInt8(ascii: "h"):
-            if hasPrefix("hf_", at: i), j - i == 37 { end = j }
+            if j - i == 37, hasPrefix("hf_", at: i) { end = j }
         case UInt8(ascii: "n"):
-            if hasPrefix("npm_", at: i), j - i == 40 { end = j }
+            if j - i == 40, hasPrefix("npm_", at: i) { end = j }
         default:
             break
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Puts originals back: numbered surrogates through the vault, realistic ones by exact text.
 struct RestoreTransform: TextTransform {
     let vault: Vault
@@ -76,28 +78,16 @@ struct RealisticMatcher: Sendable {
 
 /// Restores single texts and JSON records (answers from a teacher).
 public final class Restorer {
-    private let worker: BatchWorker<RestoreTransform>
-    private let textWorker: BatchWorker<RestoreTransform>
+    private let worker: SingleRecordWorker<RestoreTransform>
 
     /// `types` are the surrogate types to look for (the built-in ones plus a policy's custom ones).
     public init(vault: Vault, types: [EntityType] = EntityType.builtIn, fields: FieldSelector? = nil) throws {
         let transform = RestoreTransform(vault: vault, finder: SurrogateFinder(types: types), realistic: RealisticMatcher(try vault.realisticSurrogates()))
-        worker = BatchWorker(transform: transform, format: .jsonl, selector: fields, onError: .stop)
-        textWorker = BatchWorker(transform: transform, format: .text, selector: nil, onError: .stop)
+        worker = SingleRecordWorker(transform: transform, fields: fields)
     }
 
-    public func restore(text: String) throws -> String {
-        let bytes = Array(text.utf8)
-        let result = try textWorker.process(LineBatch(bytes: bytes, lines: [0..<bytes.count], firstLineNumber: 1))
-        return String(decoding: result.output, as: UTF8.self)
-    }
+    public func restore(text: String) throws -> String { try worker.process(text: text) }
 
-    public func restore(jsonLine: String) throws -> String {
-        let bytes = Array(jsonLine.utf8)
-        let result = try worker.process(LineBatch(bytes: bytes, lines: [0..<bytes.count], firstLineNumber: 1))
-        if let failure = result.failure { throw failure }
-        return String(decoding: result.output.dropLast(), as: UTF8.self)
-    }
+    /// One JSON record (no newline); throws `PrivacyError.badLine` if it is not valid JSON.
+    public func restore(jsonLine: String) throws -> String { try worker.process(jsonLine: jsonLine) }
 }
-
-import Foundation

@@ -7,27 +7,21 @@
 struct TextScanner {
     let p: UnsafePointer<UInt8>
     let n: Int
-    var found: [Detection] = []
+    /// The caller's buffers, held for the length of the scan: `found` collects the detections.
+    var scratch = DetectorScratch()
 
-    // Digit groups of the current number chunk (see RecognizerNumbers.swift), kept to reuse their storage.
-    var groupStart: [Int] = []
-    var groupEnd: [Int] = []
-    var groupOuterStart: [Int] = []
-    var groupOuterEnd: [Int] = []
-    var groupSeparator: [UInt8] = []
-    var groupParenthesized: [Bool] = []
-    var digitScratch: [UInt8] = []
-
-    init(_ p: UnsafePointer<UInt8>, count: Int) {
+    init(_ p: UnsafePointer<UInt8>, count: Int, scratch: inout DetectorScratch) {
         self.p = p
         self.n = count
+        swap(&self.scratch, &scratch)
+        self.scratch.found.removeAll(keepingCapacity: true)
     }
 
     /// The byte at `i`, or 0 outside the text: recognizers may look past either end without checks.
     @inline(__always) func at(_ i: Int) -> UInt8 { i >= 0 && i < n ? p[i] : 0 }
 
     @inline(__always) mutating func emit(_ start: Int, _ end: Int, _ type: EntityType, _ confidence: Double) {
-        found.append(Detection(start: start, end: end, type: type, confidence: confidence))
+        scratch.found.append(Detection(start: start, end: end, type: type, confidence: confidence))
     }
 
     /// True when `i` begins a token: not inside a word, and not the continuation of a number or name joined
@@ -112,4 +106,17 @@ struct TextScanner {
         if let end = scanAssignment(wordStart: i, wordEnd: j) { return end }
         return j
     }
+}
+
+/// A digit group of a number chunk: `(030)` in `+49 (030) 1234-5678` has start..<end = `030` and
+/// outerStart..<outerEnd = `(030)`; `separator` is what stood before it (0 for none).
+struct DigitGroup {
+    var start: Int
+    var end: Int
+    var outerStart: Int
+    var outerEnd: Int
+    var separator: UInt8
+    var parenthesized: Bool
+
+    var size: Int { end - start }
 }

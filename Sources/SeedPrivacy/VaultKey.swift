@@ -13,9 +13,7 @@ public struct VaultKey: @unchecked Sendable {
     public let surrogateKey: SymmetricKey
 
     public static let environmentVariable = "SEED_VAULT_KEY"
-    /// HMAC states that have absorbed the key and a type name: a digest then costs the value's blocks only.
-    private let builtInDigestStates: [EntityType: HMAC<SHA256>]
-    private let customDigestStates = DigestPrefixCache()
+    private let keyedDigest: KeyedDigest
 
     public init(bytes: [UInt8]) throws {
         guard bytes.count == 32 else { throw PrivacyError.invalidKey(source: "the given bytes", reason: "\(bytes.count) bytes") }
@@ -25,9 +23,9 @@ public struct VaultKey: @unchecked Sendable {
         }
         let digestKey = derive("digest")
         self.digestKey = digestKey
+        keyedDigest = KeyedDigest(key: digestKey)
         encryptionKey = derive("encryption")
         surrogateKey = derive("surrogate")
-        builtInDigestStates = Dictionary(uniqueKeysWithValues: (EntityType.builtIn + [EntityType("VAULT")]).map { ($0, DigestPrefixCache.state(for: $0, key: digestKey)) })
     }
 
     /// The key from `--key-file` if given, else from `SEED_VAULT_KEY`; `PrivacyError.missingKey` if neither.
@@ -62,9 +60,14 @@ public struct VaultKey: @unchecked Sendable {
 
     /// HMAC-SHA256 of the type and the value: the vault's lookup key for an original, and the `hash` operator.
     func digest(type: EntityType, value: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        var hmac = builtInDigestStates[type] ?? customDigestStates.state(for: type, key: digestKey)
-        hmac.update(data: UnsafeRawBufferPointer(value))
-        return Array(hmac.finalize())
+        let words = keyedDigest.mac(type: type, value: value)
+        return (0..<32).map { UInt8(truncatingIfNeeded: words[$0 / 4] >> (24 - 8 * UInt32($0 % 4))) }
+    }
+
+    /// The first 128 bits of `digest`, without an array.
+    func shortDigest(type: EntityType, value: UnsafeBufferPointer<UInt8>) -> VaultDigest {
+        let words = keyedDigest.mac(type: type, value: value)
+        return VaultDigest(high: UInt64(words[0]) << 32 | UInt64(words[1]), low: UInt64(words[2]) << 32 | UInt64(words[3]))
     }
 
     /// A seed for the realistic surrogate of a value (attempt > 0 after a collision).
@@ -74,34 +77,14 @@ public struct VaultKey: @unchecked Sendable {
         return Array(hmac.finalize()).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    /// The value encrypted and authenticated (with its type as associated data); `nonce` must never repeat
-    /// under this key.
-    func seal(_ value: [UInt8], type: EntityType, nonce: [UInt8]) throws -> Data {
-        try AES.GCM.seal(value, using: encryptionKey, nonce: AES.GCM.Nonce(data: nonce), authenticating: Data(type.name.utf8)).combined!
+    /// `originals` (a block's values, concatenated) encrypted and authenticated together with the block's
+    /// `entries`. The nonce is random: a vault seals one block per write transaction, far below the 2^32
+    /// messages under one key that random 96-bit nonces allow.
+    func sealBlock(_ originals: [UInt8], entries: [UInt8]) throws -> Data {
+        try AES.GCM.seal(originals, using: encryptionKey, authenticating: entries).combined!
     }
 
-    func open(_ sealed: Data, type: EntityType) throws -> [UInt8] {
-        Array(try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: encryptionKey, authenticating: Data(type.name.utf8)))
-    }
-}
-
-/// HMAC states of the types of custom recognizers, made on first use (the state is a value: each use copies it).
-private final class DigestPrefixCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var states: [EntityType: HMAC<SHA256>] = [:]
-
-    static func state(for type: EntityType, key: SymmetricKey) -> HMAC<SHA256> {
-        var hmac = HMAC<SHA256>(key: key)
-        hmac.update(data: Array(type.name.utf8) + [0])
-        return hmac
-    }
-
-    func state(for type: EntityType, key: SymmetricKey) -> HMAC<SHA256> {
-        lock.lock()
-        defer { lock.unlock() }
-        if let state = states[type] { return state }
-        let hmac = Self.state(for: type, key: key)
-        states[type] = hmac
-        return hmac
+    func openBlock(_ sealed: Data, entries: Data) throws -> [UInt8] {
+        Array(try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: encryptionKey, authenticating: entries))
     }
 }

@@ -1,15 +1,14 @@
 import Foundation
 
-/// A fixed set of threads for one stream, one per core: `start` hands them a round of items, which each
-/// thread claims one at a time, and returns at once so that the caller can read the next round meanwhile;
-/// `wait` blocks until the round is done. (GCD's concurrentPerform ran serially when called from the
-/// command's async context, so Seed keeps its own threads here, as SeedTensor does for its kernels.)
+/// A fixed set of threads for one stream, one per core, taking jobs from a queue in order. There is no
+/// round barrier: on a shared machine a thread can lose its core for a while, and then only its own batch
+/// waits, not every batch of a round. (GCD's concurrentPerform ran serially when called from the command's
+/// async context, so Seed keeps its own threads here, as SeedTensor does for its kernels.)
 final class WorkerPool: @unchecked Sendable {
     private let condition = NSCondition()
-    private var body: ((_ item: Int, _ thread: Int) -> Void)?
-    private var count = 0
-    private var next = 0
-    private var finished = 0
+    private var jobs: [(_ thread: Int) -> Void] = []
+    private var head = 0
+    private var running = 0
     private var stopping = false
     let threadCount: Int
 
@@ -23,46 +22,64 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    func start(count: Int, _ body: @escaping (_ item: Int, _ thread: Int) -> Void) {
+    func submit(_ job: @escaping (_ thread: Int) -> Void) {
         condition.lock()
-        self.body = body
-        self.count = count
-        next = 0
-        finished = 0
-        condition.broadcast()
+        if head > 64, head * 2 > jobs.count {
+            jobs.removeFirst(head)
+            head = 0
+        }
+        jobs.append(job)
+        condition.signal()
         condition.unlock()
     }
 
-    func wait() {
-        condition.lock()
-        while finished < count { condition.wait() }
-        body = nil
-        condition.unlock()
-    }
-
-    /// Ends the threads (after the current round); the pool must not be used afterwards, and without this
-    /// call its threads would wait forever.
+    /// Drops the jobs not yet started, waits for the running ones, and ends the threads; the pool must not
+    /// be used afterwards, and without this call its threads would wait forever.
     func shutdown() {
         condition.lock()
         stopping = true
+        jobs.removeAll()
+        head = 0
         condition.broadcast()
+        while running > 0 { condition.wait() }
         condition.unlock()
     }
 
     private func loop(thread: Int) {
         condition.lock()
         while true {
-            while !stopping && (body == nil || next >= count) { condition.wait() }
+            while !stopping && head == jobs.count { condition.wait() }
             if stopping { break }
-            let item = next
-            next += 1
-            let work = body!
+            let job = jobs[head]
+            head += 1
+            running += 1
             condition.unlock()
-            work(item, thread)
+            job(thread)
             condition.lock()
-            finished += 1
-            if finished == count { condition.broadcast() }
+            running -= 1
+            if stopping { condition.broadcast() }
         }
         condition.unlock()
+    }
+}
+
+/// Results of the batches in flight, by sequence number, for the writer to take in input order.
+final class OrderedResults: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var results: [Int: Result<BatchResult, Error>] = [:]
+
+    func set(_ sequence: Int, _ result: Result<BatchResult, Error>) {
+        condition.lock()
+        results[sequence] = result
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits for the result of batch `sequence` and removes it.
+    func take(_ sequence: Int) -> Result<BatchResult, Error> {
+        condition.lock()
+        defer { condition.unlock() }
+        while results[sequence] == nil { condition.wait() }
+        return results.removeValue(forKey: sequence)!
     }
 }

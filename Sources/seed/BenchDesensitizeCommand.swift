@@ -19,18 +19,28 @@ struct BenchDesensitizeCommand: ParsableCommand {
     @Option(help: "Generator seed (the default is the evaluation seed).") var seed: UInt64 = PrivacyBenchmark.evaluationSeed
     @Option(help: "Worker threads (default: every core).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Realistic surrogates instead of <TYPE_N>.") var realistic = false
+    @Flag(help: "Redact instead of pseudonymizing: no vault, the throughput of detection alone.") var redact = false
+    @Option(help: "Keep the generated input, the output and the vault in this folder (to profile `seed desensitize` on them).")
+    var keepFiles: String?
 
     func run() throws {
         try reportingErrors {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seed-bench-desensitize-\(UUID().uuidString)")
-            let r = try PrivacyBenchmark.run(megabytes: mb, seed: seed, threads: threads, realistic: realistic, directory: directory)
+            let directory = keepFiles.map { URL(fileURLWithPath: $0) }
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("seed-bench-desensitize-\(UUID().uuidString)")
+            let r = try PrivacyBenchmark.run(megabytes: mb, seed: seed, threads: threads, realistic: realistic, redact: redact,
+                                             directory: directory, keepFiles: keepFiles != nil)
             if json {
                 print(r.json)
                 return
             }
-            print(String(format: "desensitize %.1f MB, %d records, %d entities (%d distinct), %d threads%@",
-                         r.megabytes, r.records, r.entities, r.distinctValues, r.threads, r.realistic ? ", realistic surrogates" : ""))
-            print(String(format: "throughput   %.1f MB/s (parse, detect, pseudonymize with vault, write); restore %.1f MB/s", r.megabytesPerSecond, r.restoreMegabytesPerSecond))
+            if r.redacted {
+                print(String(format: "desensitize %.1f MB, %d records, %d entities, %d threads, redacted (no vault)", r.megabytes, r.records, r.entities, r.threads))
+                print(String(format: "throughput   %.1f MB/s (parse, detect, redact, write)", r.megabytesPerSecond))
+            } else {
+                print(String(format: "desensitize %.1f MB, %d records, %d entities (%d distinct), %d threads%@",
+                             r.megabytes, r.records, r.entities, r.distinctValues, r.threads, r.realistic ? ", realistic surrogates" : ""))
+                print(String(format: "throughput   %.1f MB/s (parse, detect, pseudonymize with vault, write); restore %.1f MB/s", r.megabytesPerSecond, r.restoreMegabytesPerSecond))
+            }
             print("recall (same type covers the label; 'hidden' = any detection covers it)")
             for (type, t) in r.recall.sorted(by: { $0.key < $1.key }) where type != "PERSON" {
                 let hidden = r.hidden[type]?.ratio ?? 0
@@ -42,7 +52,9 @@ struct BenchDesensitizeCommand: ParsableCommand {
             }
             let person = r.recall["PERSON"] ?? .init()
             print(String(format: "PERSON recall (best effort, name lists + context) %.4f (%d/%d)", person.ratio, person.hits, person.total))
-            print("round trip   restore(desensitize(x)) == x for \(r.roundTripRecords - r.roundTripFailures)/\(r.roundTripRecords) records")
+            if !r.redacted {
+                print("round trip   restore(desensitize(x)) == x for \(r.roundTripRecords - r.roundTripFailures)/\(r.roundTripRecords) records")
+            }
         }
     }
 }

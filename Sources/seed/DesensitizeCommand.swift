@@ -17,6 +17,8 @@ struct PrivacyStreamOptions: ParsableArguments {
     @Option(help: "Where skipped lines go (default: OUT.rejects.jsonl, or rejects.jsonl when writing to standard output).") var rejects: String?
     @Option(help: "Write the number of entities per type (and more) to this JSON file.") var report: String?
     @Option(help: "Worker threads (default: every core).") var threads: Int?
+    @Flag(help: "Continue an interrupted run (killed, crashed) from OUT.progress.json instead of starting over; without that file the run starts over.")
+    var resume = false
 
     func streamOptions() throws -> StreamOptions {
         var options = StreamOptions()
@@ -27,11 +29,12 @@ struct PrivacyStreamOptions: ParsableArguments {
         return options
     }
 
-    var files: PrivacyStream.Files { .init(input: input, output: out, rejects: rejects) }
+    var files: PrivacyStream.Files { .init(input: input, output: out, rejects: rejects, resume: resume) }
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if fields != nil && format == .text { throw ValidationError("--fields applies to --format jsonl only") }
+        if resume && (input == "-" || out == "-") { throw ValidationError("--resume needs --input FILE and --out FILE") }
     }
 
     /// The summary line on standard error, and the report file.

@@ -159,4 +159,29 @@ final class PrivacyCommandTests: XCTestCase {
         XCTAssertEqual(Array(outA), Array(outB.reversed()))
         XCTAssertEqual(Set(outA).count, 500)
     }
+
+    /// kill -9 in the middle of a run: every surrogate already written restores, and `--resume` finishes
+    /// the job with every input line in the output exactly once.
+    func testKillNineThenResume() throws {
+        let lines = (0..<150_000).map { #"{"i": \#($0), "t": "mail user\#($0 % 5000)@example.com, call +44 20 7946 \#(1000 + $0 % 9000)"}"# }
+        let input = try write("in.jsonl", lines.joined(separator: "\n") + "\n")
+        let arguments = ["desensitize", "--vault", path("v.sqlite"), "--input", input, "--out", path("out.jsonl"), "--resume"]
+        let running = try launch(arguments, key: key)
+        let deadline = Date().addingTimeInterval(20)
+        while running.0.isRunning, !FileManager.default.fileExists(atPath: path("out.jsonl.progress.json")), Date() < deadline { usleep(2000) }
+        let killed = running.0.isRunning
+        if killed { kill(running.0.processIdentifier, SIGKILL) }
+        _ = finish(running)
+        if killed {
+            let partial = try seed("restore", "--vault", path("v.sqlite"), "--format", "text", "--input", path("out.jsonl"), "--out", path("partial.txt"), key: key)
+            XCTAssertEqual(partial.status, 0, partial.stderr)
+            XCTAssertFalse(partial.stderr.contains("not in the vault"), partial.stderr)
+        }
+        let resumed = try seed(arguments[0], arguments[1], arguments[2], arguments[3], arguments[4], arguments[5], arguments[6], arguments[7], key: key)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("out.jsonl.progress.json")))
+        let restored = try seed("restore", "--vault", path("v.sqlite"), "--input", path("out.jsonl"), "--out", path("back.jsonl"), key: key)
+        XCTAssertEqual(restored.status, 0, restored.stderr)
+        XCTAssertEqual(try read("back.jsonl"), lines.joined(separator: "\n") + "\n")
+    }
 }

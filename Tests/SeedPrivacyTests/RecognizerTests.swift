@@ -19,6 +19,9 @@ final class RecognizerTests: XCTestCase {
         assertFinds("write to john.smith+news@mail.example.co.uk.", "EMAIL:john.smith+news@mail.example.co.uk")
         assertFinds("QQ 12345678@qq.com ok", "EMAIL:12345678@qq.com")
         assertFinds("not an address: a@b, @home, user@localhost")
+        assertFinds("Mail an jürgen.groß@müller-bau.de bitte", "EMAIL:jürgen.groß@müller-bau.de")
+        assertFinds("écrire à élodie@société.fr.", "EMAIL:élodie@société.fr")
+        assertFinds("邮箱zhang.wei@qq.com，谢谢", "EMAIL:zhang.wei@qq.com")
     }
 
     func testPhoneFormats() {
@@ -60,6 +63,11 @@ final class RecognizerTests: XCTestCase {
         assertFinds("ssn 536221234", "US_SSN:536221234")
         assertFinds("身份证号11010519491231002X。", "CN_ID:11010519491231002X")
         assertFinds("ID 440524188001010014", "CN_ID:440524188001010014")
+        // First-generation IDs (15 digits, no check digit) only next to a word for an ID card.
+        assertFinds("身份证号110105491231002。", "CN_ID:110105491231002")
+        assertFinds("old ID card 110105 491231 002", "CN_ID:110105 491231 002")
+        assertFinds("ref 110105491231002")
+        assertFinds("身份证号110105491331002")
         assertFinds("NINO AB 12 34 56 C and QQ123456C", "UK_NINO:AB 12 34 56 C")
         var aadhaar = Array("23456789012".utf8)
         aadhaar.append(Checksums.verhoeffCheckDigit(aadhaar))
@@ -67,6 +75,16 @@ final class RecognizerTests: XCTestCase {
             + String(decoding: aadhaar[8...], as: UTF8.self)
         assertFinds("Aadhaar: \(grouped)", "IN_AADHAAR:\(grouped)")
         assertFinds("ref \(grouped)")
+        let bare = String(decoding: aadhaar, as: UTF8.self)
+        assertFinds("Aadhaar no. \(bare)", "IN_AADHAAR:\(bare)")
+        assertFinds("ref \(bare)")
+    }
+
+    func testFullWidthDigits() {
+        assertFinds("手机：１３８ １２３４ ５６７８。", "PHONE:１３８ １２３４ ５６７８")
+        assertFinds("电话１３８１２３４５６７８，", "PHONE:１３８１２３４５６７８")
+        assertFinds("卡号４１１１１１１１１１１１１１１１", "CREDIT_CARD:４１１１１１１１１１１１１１１１")
+        assertFinds("共１２３件，２０２４年")
     }
 
     func testNetwork() {

@@ -57,3 +57,4 @@ final class StreamTests: PrivacyTestCase {
         XCTAssertEqual(summary.counts.values.reduce(0, +), 3)
     }
 }
+

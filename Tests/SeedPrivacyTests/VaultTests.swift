@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 @testable import SeedPrivacy
 import XCTest
 
@@ -18,6 +19,78 @@ final class VaultTests: PrivacyTestCase {
         XCTAssertEqual(text(try reopened.surrogates(for: [request(.email, "b@x.com"), request(.email, "c@x.com")])), ["<EMAIL_2>", "<EMAIL_3>"])
         XCTAssertEqual(try reopened.original(type: .email, number: 1), Array("a@x.com".utf8))
         XCTAssertNil(try reopened.original(type: .email, number: 99))
+    }
+
+    /// A vault opened before another one added values still restores them: a surrogate it does not know
+    /// sends it back to the file for the blocks committed since.
+    func testValuesAddedByAnotherConnectionAreRestorable() throws {
+        let reader = try vault(), writer = try vault()
+        let surrogate = try writer.surrogates(for: [request(.iban, "DE89 3704 0044 0532 0130 00")])[0]
+        XCTAssertEqual(text([surrogate]), ["<IBAN_1>"])
+        XCTAssertEqual(try reader.original(type: .iban, number: 1), Array("DE89 3704 0044 0532 0130 00".utf8))
+        XCTAssertEqual(try reader.count(), 1)
+    }
+
+    /// A vault of the earlier format (one row per value, no format mark) is refused with a message, not misread.
+    func testEarlierFormatIsRefused() throws {
+        let check = Data(key.digest(type: EntityType("VAULT"), value: UnsafeBufferPointer(start: nil, count: 0)))
+        try DatabaseQueue(path: path("old.sqlite")).write { db in
+            try db.execute(sql: "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)")
+            try db.execute(sql: "INSERT INTO meta (name, value) VALUES ('key_check', ?)", arguments: [check])
+        }
+        XCTAssertThrowsError(try vault("old.sqlite")) { error in
+            guard case let PrivacyError.vaultUnreadable(_, reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("earlier Seed"), reason)
+        }
+    }
+
+    /// Reads that sync the index (restores, counts) while the same vault adds values leave it whole.
+    func testReadsWhileWritingOnOneVault() throws {
+        let store = try vault()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            for k in 0..<200 { _ = try? store.surrogates(for: [self.request(.email, "w\(k)@example.com"), self.request(.phone, "+1 555 01\(k)")]) }
+            done.signal()
+        }
+        var reads = 0
+        while done.wait(timeout: .now()) == .timedOut {
+            _ = try store.count()
+            _ = try store.original(type: .email, number: 1)
+            reads += 1
+        }
+        XCTAssertEqual(try store.count(), 400)
+        XCTAssertEqual(text(try store.surrogates(for: (0..<200).map { request(.email, "w\($0)@example.com") })), (1...200).map { "<EMAIL_\($0)>" })
+        for k in [1, 100, 200] { XCTAssertEqual(try vault().original(type: .email, number: k), Array("w\(k - 1)@example.com".utf8)) }
+        XCTAssertGreaterThan(reads, 0)
+    }
+
+    func testDigestTableGrowsAndKeepsRealisticSurrogates() {
+        var table = DigestTable()
+        var rng = SplitMix(seed: 3)
+        let digests = (0..<20_000).map { _ in VaultDigest(high: rng.next() & 0xFFFF_0000_0000_FFFF, low: rng.next()) }
+        for (k, d) in digests.enumerated() { table.set(.init(number: k + 1, realistic: k % 1000 == 0 ? [UInt8(k % 251)] : nil), for: d) }
+        XCTAssertEqual(table.count, 20_000)
+        for (k, d) in digests.enumerated() {
+            XCTAssertEqual(table[d]?.number, k + 1)
+            XCTAssertEqual(table[d]?.realistic, k % 1000 == 0 ? [UInt8(k % 251)] : nil)
+        }
+        table.set(.init(number: 1, realistic: nil), for: digests[0])
+        XCTAssertEqual(table[digests[0]]?.realistic, [0], "a value stored again without a realistic surrogate keeps its own")
+        table.set(.init(number: 2, realistic: Array("x".utf8)), for: digests[1])
+        XCTAssertEqual(table[digests[1]]?.realistic, Array("x".utf8))
+        XCTAssertNil(table[VaultDigest(high: 1, low: 2)])
+        XCTAssertEqual(table.count, 20_000)
+    }
+
+    func testBlockEntriesRoundTrip() {
+        let entries = [
+            VaultBlock.Entry(type: .email, number: 7, digest: VaultDigest(high: 1, low: .max), originalLength: 12, realistic: nil),
+            VaultBlock.Entry(type: .phone, number: 70_000, digest: VaultDigest(high: 3, low: 4), originalLength: 0, realistic: Array("+1 555 0100".utf8)),
+            VaultBlock.Entry(type: .email, number: 8, digest: VaultDigest(high: 5, low: 6), originalLength: 300, realistic: nil),
+        ]
+        let bytes = VaultBlock.encode(entries)
+        XCTAssertEqual(bytes.withUnsafeBytes { VaultBlock.decode($0) }, entries)
+        XCTAssertNil(bytes.dropLast().withUnsafeBytes { VaultBlock.decode(UnsafeRawBufferPointer($0)) })
     }
 
     func testOriginalsAreEncryptedAtRest() throws {
