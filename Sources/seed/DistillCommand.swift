@@ -67,7 +67,8 @@ struct DistillCommand: AsyncParsableCommand {
 /// One redrawn line on a terminal (rate, spend, ETA); a JSON line every 5 s otherwise.
 final class DistillProgress: @unchecked Sendable {
     private let lock = NSLock()
-    private var last = Date.distantPast
+    /// The first JSON line comes after 5 s: a short job prints only its summary.
+    private var last = Date()
     private var drew = false
 
     func report(_ p: JobProgress) {
@@ -76,7 +77,7 @@ final class DistillProgress: @unchecked Sendable {
         let now = Date()
         let c = p.counters
         if standardErrorIsTerminal {
-            guard now.timeIntervalSince(last) > 0.2 || p.itemsDone == p.items else { return }
+            guard !drew || now.timeIntervalSince(last) > 0.2 || p.itemsDone == p.items else { return }
             let line = String(format: "\r%d/%d prompts | %.1f/s | %d requests, %d cached | $%.4f | ETA %@\u{1B}[K", p.itemsDone, p.items, p.rate,
                               c.requests, c.cacheHits, c.spentUSD, formatDuration(p.etaSeconds))
             FileHandle.standardError.write(Data(line.utf8))
