@@ -81,7 +81,11 @@ let package = Package(
         .testTarget(name: "SeedTrainTests", dependencies: ["SeedTrain", "SeedModel", "SeedTensor", "SeedTokenizer"], swiftSettings: fastFlags),
         .testTarget(name: "SeedTokenizerTests", dependencies: ["SeedTokenizer"], exclude: ["Python"], swiftSettings: fastFlags),
         .testTarget(name: "SeedPrivacyTests", dependencies: ["SeedPrivacy"], swiftSettings: fastFlags),
-        .testTarget(name: "SeedTeacherTests", dependencies: ["SeedTeacher", "SeedTeacherStub"], swiftSettings: fastFlags),
+        .testTarget(
+            name: "SeedTeacherTests",
+            dependencies: ["SeedTeacher", "SeedTeacherStub", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: fastFlags
+        ),
         .testTarget(name: "SeedCLITests", dependencies: ["seed", "SeedTeacherStub"], exclude: ["Python"]),
     ],
     swiftLanguageModes: [.v5]

@@ -24,8 +24,8 @@ actor ProbeGate {
 extension TeacherSession {
     /// Before the first request of a kind leaves, checks that the server does what the job asks rather than
     /// silently ignoring it (vLLM logs and drops unknown fields, Ollama has no `n`, llama.cpp serves one model
-    /// under any name): the model is listed, `n` gives n choices, logprobs come with as many alternatives as
-    /// asked, a JSON response format gives JSON. A missing usage chunk in a stream is not refused: such
+    /// under any name and has no echo): the model is listed, `n` gives n choices, logprobs come with as many
+    /// alternatives as asked, `echo` returns the prompt, a JSON response format gives JSON. A missing usage chunk in a stream is not refused: such
     /// answers are charged at their reservation. The probe is a small request of its own, ledgered and
     /// charged like any other.
     func probe(like request: TeacherRequest) async throws {
@@ -66,6 +66,9 @@ extension TeacherSession {
             if asked > 0 && most < asked {
                 throw TeacherError.unsupported(teacher: config.name, reason: "top_logprobs \(asked) was asked for and the server sent at most \(most) alternatives per token")
             }
+        }
+        if request.endpoint == .completions, request.body["echo"]?.bool == true, let first = choices.first, !first.text.hasPrefix(text) {
+            throw TeacherError.unsupported(teacher: config.name, reason: "echo was asked for and the server did not return the prompt (llama.cpp, for one, has no echo)")
         }
         if wantsJSON, let first = choices.first, (try? JSONValue.parse(first.text)) == nil, first.finishReason != "length" {
             throw TeacherError.unsupported(teacher: config.name, reason: "response_format asks for JSON and the server answered plain text (it ignores response_format)")

@@ -153,7 +153,7 @@ public final class DistillJob: @unchecked Sendable {
                 running += 1
             }
         }
-        if let fatal = failures.fatal, Self.stopsJobGracefully(fatal) { try await writer.flushAll() }
+        if failures.fatal != nil { try await writer.flushAll() }
         let written = await writer.recordsWritten
         await writer.close()
         if let fatal = failures.fatal, !Self.stopsJobGracefully(fatal) { throw fatal }

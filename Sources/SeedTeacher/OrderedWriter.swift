@@ -44,7 +44,7 @@ actor OrderedWriter {
     }
 
     /// When the job stops early, the items that finished after a gap are written too (in order): a rerun
-    /// fills the gaps, since it skips only the requests whose records are in the output.
+    /// fills the gaps at the end of the file, since it skips only the requests whose records it holds.
     func flushAll() throws {
         var chunk = ""
         for index in waiting.keys.sorted() {

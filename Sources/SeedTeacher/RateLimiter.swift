@@ -87,8 +87,6 @@ public actor RateLimiter {
         coolDownUntil = max(coolDownUntil, Self.now() + seconds)
     }
 
-    public var requestsInFlight: Int { inFlight }
-
     private func refill() {
         let now = Self.now()
         let elapsed = now - lastRefill

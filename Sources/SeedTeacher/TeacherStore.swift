@@ -154,7 +154,8 @@ public final class TeacherStore: @unchecked Sendable {
         public var usage: Usage?
         public var costNano: Int64
         public var latencyMs: Double?
-        /// `ok`, `cached` never (cache hits are no calls), or the error: `http 500`, `transport`, `insufficient_quota`.
+        /// `ok`, or what went wrong: `http 500`, `transport`, `malformed`, `insufficient_quota`. Cache hits
+        /// are no calls and have no row.
         public var status: String
         public var terms: String
         /// `online` or `batch`.

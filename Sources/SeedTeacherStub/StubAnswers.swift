@@ -102,6 +102,7 @@ enum StubAnswers {
                 reason = "length"
             }
             completion += words.count
+            if !chat && behaviour.supportsEcho && request["echo"] as? Bool == true { text = last + text }
             texts.append(text)
             reasons.append(reason)
             if request["logprobs"] as? Bool == true {

@@ -34,6 +34,7 @@ public final class StubTeacher: @unchecked Sendable {
         public var supportsIncludeUsage = true
         public var maxTopLogprobs = 20
         public var ignoresResponseFormat = false
+        public var supportsEcho = true
         /// Send `x-ratelimit-*` headers on every answer.
         public var rateLimitHeaders = false
         /// Each request fails with a random fault from `randomFaults` with this probability (seeded).
@@ -63,6 +64,8 @@ public final class StubTeacher: @unchecked Sendable {
     private var statsValue = Stats()
     private var rng: UInt64
     private var channel: Channel?
+    /// Open client connections, closed by `stop` too: a switched-off teacher keeps no connection alive.
+    private var connections: [ObjectIdentifier: Channel] = [:]
     public private(set) var port = 0
 
     public init(_ behaviour: Behaviour = Behaviour()) {
@@ -89,7 +92,10 @@ public final class StubTeacher: @unchecked Sendable {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
+                let id = ObjectIdentifier(channel)
+                lock.withLock { connections[id] = channel }
+                channel.closeFuture.whenComplete { _ in self.lock.withLock { _ = self.connections.removeValue(forKey: id) } }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(StubHandler(stub: self))
                 }
@@ -104,6 +110,7 @@ public final class StubTeacher: @unchecked Sendable {
     public func stop() async {
         try? await channel?.close()
         channel = nil
+        for connection in lock.withLock({ Array(connections.values) }) { try? await connection.close() }
     }
 
     public var baseURL: String { "http://127.0.0.1:\(port)/v1" }

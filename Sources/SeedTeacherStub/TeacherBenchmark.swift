@@ -11,15 +11,22 @@ public enum TeacherBenchmark {
         public var pipelineP50Ms = 0.0, pipelineP99Ms = 0.0
         public var pipelineRequestsPerSecond = 0.0
         public var replayRequestsPerSecond = 0.0
+        /// openai-python against the same stub in the same run, when it is installed.
+        public var peerP50Ms: Double?
+        public var peerRequestsPerSecond: Double?
 
         public var json: String {
-            String(format: "{\"client_p50_ms\": %.4f, \"client_p99_ms\": %.4f, \"client_requests_per_s\": %.1f, \"pipeline_p50_ms\": %.4f, \"pipeline_p99_ms\": %.4f, \"pipeline_requests_per_s\": %.1f, \"replay_requests_per_s\": %.1f, \"in_flight\": %d, \"requests\": %d}",
-                   clientP50Ms, clientP99Ms, clientRequestsPerSecond, pipelineP50Ms, pipelineP99Ms, pipelineRequestsPerSecond,
-                   replayRequestsPerSecond, inFlight, requests)
+            var text = String(format: "{\"client_p50_ms\": %.4f, \"client_p99_ms\": %.4f, \"client_requests_per_s\": %.1f, \"pipeline_p50_ms\": %.4f, \"pipeline_p99_ms\": %.4f, \"pipeline_requests_per_s\": %.1f, \"replay_requests_per_s\": %.1f, \"in_flight\": %d, \"requests\": %d",
+                              clientP50Ms, clientP99Ms, clientRequestsPerSecond, pipelineP50Ms, pipelineP99Ms, pipelineRequestsPerSecond,
+                              replayRequestsPerSecond, inFlight, requests)
+            if let peerP50Ms, let peerRequestsPerSecond {
+                text += String(format: ", \"openai_python_p50_ms\": %.4f, \"openai_python_requests_per_s\": %.1f", peerP50Ms, peerRequestsPerSecond)
+            }
+            return text + "}"
         }
     }
 
-    public static func run(requests: Int, inFlight: Int, sequential: Int = 2000) async throws -> Result {
+    public static func run(requests: Int, inFlight: Int, sequential: Int = 2000, peer: Bool = true) async throws -> Result {
         let stub = StubTeacher()
         try await stub.start()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seed-bench-teacher-\(UUID().uuidString)")
@@ -49,6 +56,9 @@ public enum TeacherBenchmark {
             throw error
         }
         await client.shutdown()
+        if peer, let figures = openAIPython(baseURL: stub.baseURL, sequential: sequential, requests: requests, inFlight: inFlight) {
+            (result.peerP50Ms, result.peerRequestsPerSecond) = figures
+        }
 
         var teacher = TeacherConfig(name: "stub", baseURL: stub.baseURL, apiKeyEnv: "SEED_BENCH_KEY", model: "fake-teacher",
                                     prices: Prices(inputPerMillion: 1, outputPerMillion: 2),
@@ -77,6 +87,50 @@ public enum TeacherBenchmark {
         await session.shutdown()
         await stub.stop()
         return result
+    }
+
+    /// openai-python's p50 (ms, one at a time) and requests/s (AsyncOpenAI, `inFlight` at a time) against the
+    /// stub, run by python3 as a child process; nil when python3 or the package is missing.
+    static func openAIPython(baseURL: String, sequential: Int, requests: Int, inFlight: Int) -> (Double, Double)? {
+        let script = """
+        import asyncio, sys, time
+        import openai
+        base, sequential, requests, in_flight = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+        def body(k):
+            return dict(model="fake-teacher", messages=[{"role": "user", "content": f"Benchmark prompt number {k}."}],
+                        max_tokens=16, temperature=1.0, top_p=1.0)
+        client = openai.OpenAI(base_url=base, api_key="bench", max_retries=0)
+        for k in range(200):
+            client.chat.completions.create(**body(k))
+        times = []
+        for k in range(sequential):
+            start = time.perf_counter()
+            client.chat.completions.create(**body(k))
+            times.append(time.perf_counter() - start)
+        times.sort()
+        async def throughput():
+            async_client = openai.AsyncOpenAI(base_url=base, api_key="bench", max_retries=0)
+            gate = asyncio.Semaphore(in_flight)
+            async def one(k):
+                async with gate:
+                    await async_client.chat.completions.create(**body(k))
+            start = time.perf_counter()
+            await asyncio.gather(*(one(k) for k in range(requests)))
+            return requests / (time.perf_counter() - start)
+        print(times[len(times) // 2] * 1000, asyncio.run(throughput()))
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, baseURL, String(sequential), String(requests), String(inFlight)]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let fields = String(decoding: data, as: UTF8.self).split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        guard process.terminationStatus == 0, fields.count == 2 else { return nil }
+        return (fields[0], fields[1])
     }
 
     private static func throughput(_ n: Int, _ inFlight: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> Double {

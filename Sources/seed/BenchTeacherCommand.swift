@@ -10,22 +10,31 @@ struct BenchTeacherCommand: AsyncParsableCommand {
             The stub runs in this process on loopback and answers at once, so the round trip is an upper bound of \
             the client's own overhead. The pipeline adds the cache lookup, budget reservation, rate limiter, and the \
             settlement (spend, ledger row, cache entry) in SQLite. For scale: LiteLLM's proxy reports about 5 ms of \
-            overhead per request (x-litellm-overhead-duration-ms, PR #7899). Use a release build.
+            overhead per request (x-litellm-overhead-duration-ms, PR #7899). When python3 has the openai package, its \
+            client runs against the same stub in the same run (sync client one at a time, AsyncOpenAI for the \
+            throughput). Use a release build.
             """)
 
     @Option(help: "Requests per throughput measurement.") var requests = 5000
     @Option(name: .customLong("in-flight"), help: "Requests in flight in the throughput measurements.") var inFlight = 64
+    @Option(help: "Requests per latency measurement (sent one at a time).") var sequential = 2000
     @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Flag(name: .customLong("no-peer"), help: "Skip openai-python (run beside Seed's client when python3 has it).") var noPeer = false
 
     func run() async throws {
         try await reportingErrorsAsync {
-            let r = try await TeacherBenchmark.run(requests: requests, inFlight: inFlight)
+            let r = try await TeacherBenchmark.run(requests: requests, inFlight: inFlight, sequential: sequential, peer: !noPeer)
             if json {
                 print(r.json)
                 return
             }
-            print(String(format: "client     p50 %.3f ms, p99 %.3f ms per request, one at a time (%d requests)", r.clientP50Ms, r.clientP99Ms, r.sequentialRequests))
-            print(String(format: "client     %.0f requests/s with %d in flight (%d requests)", r.clientRequestsPerSecond, r.inFlight, r.requests))
+            var peerLatency = "", peerRate = ""
+            if let p50 = r.peerP50Ms, let rate = r.peerRequestsPerSecond {
+                peerLatency = String(format: "   openai-python %.3f ms (×%.1f)", p50, p50 / r.clientP50Ms)
+                peerRate = String(format: "   openai-python %.0f/s (×%.1f)", rate, r.clientRequestsPerSecond / rate)
+            }
+            print(String(format: "client     p50 %.3f ms, p99 %.3f ms per request, one at a time (%d requests)", r.clientP50Ms, r.clientP99Ms, r.sequentialRequests) + peerLatency)
+            print(String(format: "client     %.0f requests/s with %d in flight (%d requests)", r.clientRequestsPerSecond, r.inFlight, r.requests) + peerRate)
             print(String(format: "pipeline   p50 %.3f ms, p99 %.3f ms per request, one at a time", r.pipelineP50Ms, r.pipelineP99Ms))
             print(String(format: "pipeline   %.0f requests/s with %d in flight (cache, budget, limiter, ledger in SQLite)", r.pipelineRequestsPerSecond, r.inFlight))
             print(String(format: "replay     %.0f requests/s from the cache", r.replayRequestsPerSecond))

@@ -38,10 +38,12 @@ final class DistillCommandTests: SeedCommandTestCase {
         try job.write(toFile: path("job.yaml"), atomically: true, encoding: .utf8)
     }
 
-    func launchDistill(key: String? = "sk-test") throws -> (Process, Pipe, Pipe) {
+    func launchDistill(key: String? = "sk-test") throws -> (Process, Pipe, Pipe) { try launchDistillArguments([], key: key) }
+
+    func launchDistillArguments(_ extra: [String], key: String? = "sk-test") throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = Self.seedBinary
-        process.arguments = ["distill", "--config", path("job.yaml")]
+        process.arguments = ["distill", "--config", path("job.yaml")] + extra
         var environment = ProcessInfo.processInfo.environment
         environment["TEACHER_KEY"] = key
         process.environment = environment
@@ -125,7 +127,8 @@ final class DistillCommandTests: SeedCommandTestCase {
     func testKillNineThenRerunLosesAndDuplicatesNothing() throws {
         stub.behaviour.latency = 0.01
         let prompts = 300, inFlight = 16
-        try prepare(prompts: prompts, job: smallestJob(maxInFlight: inFlight))
+        // Each kill leaves up to 16 reservations that the rerun must charge in full: room for them.
+        try prepare(prompts: prompts, job: smallestJob(budget: "1.0", maxInFlight: inFlight))
         for (trial, killAfter) in [10, 120, 250].enumerated() {
             let (process, out, err) = try launchDistill()
             let deadline = Date().addingTimeInterval(60)
@@ -147,5 +150,24 @@ final class DistillCommandTests: SeedCommandTestCase {
         XCTAssertEqual(asked, (0..<prompts).map { "Prompt \($0): what is a river?" })
         let answeredTwice = stub.stats.answersByPrompt.filter { $0.key.hasPrefix("Prompt ") && $0.value > 1 }
         XCTAssertLessThanOrEqual(answeredTwice.values.reduce(0) { $0 + $1 - 1 }, 3 * inFlight, "re-sent only what was in flight at each kill")
+    }
+
+    func testExportBatchAndBenchTeacher() throws {
+        try prepare(prompts: 4, job: smallestJob())
+        let (process, out, err) = try launchDistillArguments(["--export-batch", path("batch")])
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        _ = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertTrue(stdout.hasPrefix("exported 4 requests in 1 shards to"), stdout)
+        XCTAssertEqual(try String(contentsOfFile: path("batch/batch-00000.jsonl"), encoding: .utf8).split(separator: "\n").count, 4)
+        XCTAssertEqual(stub.stats.requests, 0)
+
+        let bench = try seed("bench", "teacher", "--requests", "100", "--in-flight", "8", "--sequential", "50", "--no-peer", "--json")
+        XCTAssertEqual(bench.status, 0, bench.stderr)
+        let figures = try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as! [String: Any]
+        for key in ["client_p50_ms", "client_requests_per_s", "pipeline_p50_ms", "pipeline_requests_per_s", "replay_requests_per_s"] {
+            XCTAssertGreaterThan(figures[key] as? Double ?? 0, 0, key)
+        }
     }
 }

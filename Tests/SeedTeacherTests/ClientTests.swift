@@ -53,7 +53,7 @@ final class ClientTests: StubTestCase {
         var s = Sampling()
         s.maxTokens = 4
         let r = try await c.send(TeacherRequest.completion(model: "fake-teacher", prompt: "Once upon", sampling: s, echo: true)).result.get()
-        XCTAssertEqual(r.choices.first?.text.hasPrefix("Answer 0 to: Once"), true)
+        XCTAssertEqual(r.choices.first?.text.hasPrefix("Once uponAnswer 0 to: Once"), true)
         XCTAssertEqual(r.choices.first?.finishReason, "length")
         let sent = try JSONValue.parse(try XCTUnwrap(stub.stats.lastBodies.last))
         XCTAssertEqual(sent["echo"], true)

@@ -119,6 +119,15 @@ final class SessionTests: StubTestCase {
             _ = try await s.answer(chat("json") { $0.responseFormat = ["type": "json_object"] })
             XCTFail("response_format ignored")
         } catch TeacherError.unsupported {}
+        stub.behaviour.supportsEcho = false
+        var s8 = Sampling()
+        s8.maxTokens = 8
+        do {
+            _ = try await s.answer(TeacherRequest.completion(model: "fake-teacher", prompt: "Once", sampling: s8, echo: true))
+            XCTFail("echo ignored")
+        } catch TeacherError.unsupported(_, let reason) {
+            XCTAssertTrue(reason.contains("echo"), reason)
+        }
         stub.behaviour.models = ["another-model"]
         let other = try session()
         do {
