@@ -33,7 +33,7 @@ extension DistillJob {
         }
         var seen = Set<String>()
         for item in items where seen.insert(item.hash).inserted {
-            if try store.cached(item.hash) != nil {
+            if try await store.cached(item.hash) != nil {
                 export.alreadyAnswered += 1
                 continue
             }
@@ -70,7 +70,7 @@ extension DistillJob {
                 guard let json = try? JSONValue.parse(Data(line)), let id = json["custom_id"]?.string else {
                     throw TeacherError.badInput(path: file, line: k + 1, reason: "expected a Batch API output line with custom_id")
                 }
-                guard let request = wanted[id], try store.cached(id) == nil else {
+                guard let request = wanted[id], try await store.cached(id) == nil else {
                     result.skipped += 1
                     continue
                 }
@@ -82,7 +82,7 @@ extension DistillJob {
                 guard status == 200, let body = json["response"]?["body"], let response = try? TeacherResponse(raw: body) else {
                     result.errors += 1
                     if let message = json["error"]?["message"]?.string { entry.status += " \(message)" }
-                    try store.record(entry, reservation: nil, chargedTokens: 0, cacheKey: nil, response: nil)
+                    try await store.record(entry, reservation: nil, chargedTokens: 0, cacheKey: nil, response: nil)
                     continue
                 }
                 entry.status = "ok"
@@ -93,7 +93,7 @@ extension DistillJob {
                 let worst = request.worstCaseTokens
                 let usage = response.usage ?? Usage(promptTokens: worst.prompt, completionTokens: worst.completion)
                 entry.costNano = session.config.prices.nanoUSD(prompt: usage.promptTokens, completion: usage.completionTokens, batch: true)
-                try store.record(entry, reservation: nil, chargedTokens: Int64(usage.promptTokens + usage.completionTokens), cacheKey: id,
+                try await store.record(entry, reservation: nil, chargedTokens: Int64(usage.promptTokens + usage.completionTokens), cacheKey: id,
                                  response: body.canonicalData, budget: config.budget.name)
                 result.answers += 1
                 result.spentUSD += Double(entry.costNano) / 1e9

@@ -38,7 +38,7 @@ public final class TeacherSession: Sendable {
     /// The answer to `request`: from the cache when it was answered before, else from the teacher.
     public func answer(_ request: TeacherRequest) async throws -> Answer {
         let key = request.hash(baseURL: client.baseURL)
-        if let cached = try store.cached(key) {
+        if let cached = try await store.cached(key) {
             counters.add(cacheHits: 1)
             return Answer(response: try TeacherResponse(raw: try JSONValue.parse(cached.response)), requestHash: key, created: cached.created, fromCache: true)
         }
@@ -59,7 +59,7 @@ public final class TeacherSession: Sendable {
             do {
                 try await limiter.acquire(tokens: worst.prompt + worst.completion)
             } catch {
-                try store.release(reservation)
+                try await store.release(reservation)
                 throw error
             }
             result = await client.send(request)
@@ -79,14 +79,14 @@ public final class TeacherSession: Sendable {
                 // Without reported usage (a stream whose usage chunk never came) the request stays at its reservation.
                 let charged = response.usage.map { Int64($0.promptTokens + $0.completionTokens) } ?? reservation.tokens
                 entry.costNano = response.usage.map { config.prices.nanoUSD(prompt: $0.promptTokens, completion: $0.completionTokens) } ?? reservation.nano
-                try store.record(entry, reservation: reservation, chargedTokens: charged, cacheKey: cache ? key : nil,
+                try await store.record(entry, reservation: reservation, chargedTokens: charged, cacheKey: cache ? key : nil,
                                  response: cache ? response.raw.canonicalData : nil)
                 counters.add(spentNano: entry.costNano)
                 return Answer(response: response, requestHash: key, created: created, fromCache: false)
             case .failure(let error):
                 entry.status = Self.status(error)
                 entry.costNano = result.mayHaveBilled ? reservation.nano : 0
-                try store.record(entry, reservation: reservation, chargedTokens: result.mayHaveBilled ? reservation.tokens : 0, cacheKey: nil, response: nil)
+                try await store.record(entry, reservation: reservation, chargedTokens: result.mayHaveBilled ? reservation.tokens : 0, cacheKey: nil, response: nil)
                 counters.add(spentNano: entry.costNano, failures: 1)
                 if case .insufficientQuota = error {
                     quotaStop.set(error)
@@ -114,7 +114,7 @@ public final class TeacherSession: Sendable {
     private func reserve(nano: Int64, tokens: Int64) async throws -> TeacherStore.Reservation {
         var waited = 0.0
         while true {
-            switch try store.reserve(budgetName, nano: nano, tokens: tokens) {
+            switch try await store.reserve(budgetName, nano: nano, tokens: tokens) {
             case .reserved(let r):
                 return r
             case .wouldExceed(let s):

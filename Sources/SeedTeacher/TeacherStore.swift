@@ -120,8 +120,8 @@ public final class TeacherStore: @unchecked Sendable {
     /// Reserves the worst case of a request, or refuses if spent + reserved + this could pass a limit. The
     /// check and the reservation are one immediate transaction, so no two workers or processes both take
     /// the last room (LiteLLM's check-then-increment race).
-    public func reserve(_ name: String, nano: Int64, tokens: Int64) throws -> ReserveOutcome {
-        try write { db in
+    public func reserve(_ name: String, nano: Int64, tokens: Int64) async throws -> ReserveOutcome {
+        try await writeSuspending { db in
             let s = try Self.state(db, name)
             if let limit = s.limitNano, s.spentNano + s.reservedNano + nano > limit { return .wouldExceed(s) }
             if let limit = s.limitTokens, s.spentTokens + s.reservedTokens + tokens > limit { return .wouldExceed(s) }
@@ -166,8 +166,8 @@ public final class TeacherStore: @unchecked Sendable {
     /// reported none), the ledger row, and — for a complete answer — the cache entry.
     /// Without a reservation (an answer paid through the Batch API), the spend goes to `budget` directly.
     public func record(_ entry: LedgerEntry, reservation: Reservation?, chargedTokens: Int64, cacheKey: String?, response: Data?,
-                       budget: String? = nil) throws {
-        try write { db in
+                       budget: String? = nil) async throws {
+        try await writeSuspending { db in
             if let reservation {
                 try Self.settle(db, reservation, nano: entry.costNano, tokens: chargedTokens)
             } else if let budget {
@@ -190,8 +190,8 @@ public final class TeacherStore: @unchecked Sendable {
     }
 
     /// Gives a reservation back uncharged: the request was refused before any work (429, 4xx, no connection).
-    public func release(_ r: Reservation) throws {
-        try write { db in try Self.settle(db, r, nano: 0, tokens: 0) }
+    public func release(_ r: Reservation) async throws {
+        try await writeSuspending { db in try Self.settle(db, r, nano: 0, tokens: 0) }
     }
 
     public struct CachedAnswer: Sendable {
@@ -199,8 +199,8 @@ public final class TeacherStore: @unchecked Sendable {
         public var created: String
     }
 
-    public func cached(_ key: String) throws -> CachedAnswer? {
-        try read { db in
+    public func cached(_ key: String) async throws -> CachedAnswer? {
+        try await readSuspending { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT response, created FROM cache WHERE key = ?"), arguments: [key])
                 .map { CachedAnswer(response: $0[0], created: $0[1]) }
         }
@@ -232,6 +232,33 @@ public final class TeacherStore: @unchecked Sendable {
             }
         } catch let error as TeacherError {
             throw error
+        } catch {
+            throw TeacherError.io(path: path, reason: describeDatabaseError(error))
+        }
+    }
+
+    /// The forms for requests in flight: they suspend the task while SQLite's writer is busy instead of
+    /// blocking one of the few cooperative threads that every worker's answers arrive on.
+    private func writeSuspending<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as TeacherError {
+            throw error
+        } catch {
+            throw TeacherError.io(path: path, reason: describeDatabaseError(error))
+        }
+    }
+
+    private func readSuspending<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
         } catch {
             throw TeacherError.io(path: path, reason: describeDatabaseError(error))
         }

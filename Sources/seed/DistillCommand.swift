@@ -45,7 +45,7 @@ struct DistillCommand: AsyncParsableCommand {
             printError(String(format: "imported %d answers (%d errors, %d skipped), $%.6f at batch prices", i.answers, i.errors, i.skipped, i.spentUSD))
         }
         let progress = DistillProgress()
-        let s = try await job.run(progress: progress.report)
+        let s = try await job.run { progress.report($0) }
         progress.finish()
         let output = URL(fileURLWithPath: job.config.output).lastPathComponent
         var line = "distilled: \(s.recordsWritten) records written (\(s.recordsInOutput) in \(output)), \(s.counters.requests) requests sent, "

@@ -64,10 +64,10 @@ final class BudgetTests: StubTestCase {
     func testTokenBudgetAndAReservationThatCanNeverFit() async throws {
         let store = try TeacherStore(path: path("tokens.sqlite"))
         try store.openBudget("t", limitNano: nil, limitTokens: 100)
-        guard case .reserved(let r) = try store.reserve("t", nano: 0, tokens: 60) else { return XCTFail("60 of 100 tokens must fit") }
-        guard case .wouldExceed(let s) = try store.reserve("t", nano: 0, tokens: 60) else { return XCTFail("120 of 100 must not fit") }
+        guard case .reserved(let r) = try await store.reserve("t", nano: 0, tokens: 60) else { return XCTFail("60 of 100 tokens must fit") }
+        guard case .wouldExceed(let s) = try await store.reserve("t", nano: 0, tokens: 60) else { return XCTFail("120 of 100 must not fit") }
         XCTAssertEqual(s.outstanding, 1)
-        try store.release(r)
+        try await store.release(r)
         XCTAssertEqual(try store.budget("t").reservedTokens, 0)
         // A session whose one request can never fit stops with the budget error at once.
         let tiny = try session(budgetUSD: 0.000001)
