@@ -19,7 +19,7 @@ struct SelfInstruct {
         var made: [String] = []
         let perRound = min(session.config.limits.maxInFlight, 8)
         var round = 0
-        while made.count < config.count && round * perRound < config.maxRounds {
+        while made.count < config.count && round < config.maxRounds {
             let first = round * perRound
             let prompts = (0..<perRound).map { k in examples(seeds: seeds, machine: made, request: first + k) }
             let answers = try await orderedConcurrentMap(prompts, limit: perRound) { k, prompt in
