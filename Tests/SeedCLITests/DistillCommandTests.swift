@@ -170,4 +170,49 @@ final class DistillCommandTests: SeedCommandTestCase {
             XCTAssertGreaterThan(figures[key] as? Double ?? 0, 0, key)
         }
     }
+
+    /// Two `seed distill` processes with different prompts spend one budget (the same state folder) at
+    /// the same time: together they never pass it.
+    func testTwoProcessesShareOneBudget() throws {
+        stub.behaviour.worstCaseUsage = true
+        stub.behaviour.latency = 0.002
+        for name in ["a", "b"] {
+            let lines = (0..<200).map { "{\"prompt\": \"Job \(name) prompt \($0): what is a lake?\"}" }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: path("\(name).jsonl"), atomically: true, encoding: .utf8)
+            let job = smallestJob(budget: "0.01")
+                .replacingOccurrences(of: "prompts.jsonl", with: "\(name).jsonl")
+                .replacingOccurrences(of: "output: distilled.jsonl", with: "output: \(name)-out.jsonl\n  state: shared-state")
+            try job.write(toFile: path("\(name).yaml"), atomically: true, encoding: .utf8)
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["TEACHER_KEY"] = "sk-test"
+        let runs = try ["a", "b"].map { name -> (Process, Pipe, Pipe) in
+            let process = Process()
+            process.executableURL = Self.seedBinary
+            process.arguments = ["distill", "--config", path("\(name).yaml")]
+            process.environment = environment
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            return (process, out, err)
+        }
+        var spent: [Double] = []
+        var records = 0
+        for (process, out, err) in runs {
+            let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 1, stderr)
+            XCTAssertTrue(stderr.contains("budget reached"), stderr)
+            // "(budget $0.009871 of $0.010000)"
+            let figure = try XCTUnwrap(stdout.range(of: "(budget $").map { stdout[$0.upperBound...].prefix { $0 != " " } })
+            spent.append(try XCTUnwrap(Double(figure)))
+        }
+        for name in ["a", "b"] { records += try String(contentsOfFile: path("\(name)-out.jsonl"), encoding: .utf8).split(separator: "\n").count }
+        XCTAssertLessThanOrEqual(spent.max()!, 0.01)
+        XCTAssertGreaterThan(spent.max()!, 0.009, "all but the last request's worth is used")
+        XCTAssertGreaterThan(records, 30)
+        XCTAssertLessThan(records, 400)
+    }
 }
