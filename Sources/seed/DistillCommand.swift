@@ -78,14 +78,14 @@ final class DistillProgress: @unchecked Sendable {
         let c = p.counters
         if standardErrorIsTerminal {
             guard !drew || now.timeIntervalSince(last) > 0.2 || p.itemsDone == p.items else { return }
-            let line = String(format: "\r%d/%d prompts | %.1f/s | %d requests, %d cached | $%.4f | ETA %@\u{1B}[K", p.itemsDone, p.items, p.rate,
-                              c.requests, c.cacheHits, c.spentUSD, formatDuration(p.etaSeconds))
+            let line = String(format: "\r%d/%d prompts | %d records | %.1f/s | %d requests, %d cached | $%.4f | ETA %@\u{1B}[K", p.itemsDone,
+                              p.items, p.records, p.rate, c.requests, c.cacheHits, c.spentUSD, formatDuration(p.etaSeconds))
             FileHandle.standardError.write(Data(line.utf8))
             drew = true
         } else {
             guard now.timeIntervalSince(last) > 5 else { return }
-            printError(String(format: "{\"prompts_done\": %d, \"prompts\": %d, \"per_s\": %.2f, \"requests\": %d, \"cache_hits\": %d, \"spent_usd\": %.6f, \"eta_s\": %.0f}",
-                              p.itemsDone, p.items, p.rate, c.requests, c.cacheHits, c.spentUSD, p.etaSeconds.isFinite ? p.etaSeconds : -1))
+            printError(String(format: "{\"prompts_done\": %d, \"prompts\": %d, \"records\": %d, \"per_s\": %.2f, \"requests\": %d, \"cache_hits\": %d, \"spent_usd\": %.6f, \"eta_s\": %.0f}",
+                              p.itemsDone, p.items, p.records, p.rate, c.requests, c.cacheHits, c.spentUSD, p.etaSeconds.isFinite ? p.etaSeconds : -1))
         }
         last = now
     }

@@ -20,6 +20,7 @@ final class BudgetTests: StubTestCase {
             let limitNano = Int64(10_000_000 + rng.below(40_000_000))
             let prices = Prices(inputPerMillion: Double(1 + rng.below(5)), outputPerMillion: Double(1 + rng.below(10)))
             let maxTokens = 8 + rng.below(120)
+            stub.resetStats()
             let file = path("budget-\(run).sqlite")
             var t = teacher(maxInFlight: 32, prices: prices)
             t.maxRetries = 50
@@ -48,7 +49,12 @@ final class BudgetTests: StubTestCase {
             XCTAssertLessThanOrEqual(state.spentNano, limitNano, "run \(run)")
             XCTAssertEqual(state.reservedNano, 0)
             XCTAssertEqual(state.outstanding, 0)
-            XCTAssertEqual(try a.store.ledger().map(\.costNano).reduce(0, +), state.spentNano)
+            let ledger = try a.store.ledger()
+            XCTAssertEqual(ledger.map(\.costNano).reduce(0, +), state.spentNano)
+            // Every answer was settled at the usage the server reported.
+            XCTAssertEqual(ledger.compactMap(\.usage?.promptTokens).reduce(0, +), stub.stats.promptTokens)
+            XCTAssertEqual(ledger.compactMap(\.usage?.completionTokens).reduce(0, +), stub.stats.completionTokens)
+            if faults { XCTAssertGreaterThan(stub.stats.faults, 0) }
             let worstRequest = prices.nanoUSD(prompt: TokenBound.chat([ChatMessage(role: "user", content: "run 15 prompt 4095 " + String(repeating: "word ", count: 60))]),
                                               completion: maxTokens)
             if !faults {
