@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "SeedTokenizer", targets: ["SeedTokenizer"]),
         .library(name: "SeedPrivacy", targets: ["SeedPrivacy"]),
         .library(name: "SeedServe", targets: ["SeedServe"]),
+        .library(name: "SeedTeacher", targets: ["SeedTeacher"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
     ],
     targets: [
         .target(name: "SeedTensor", swiftSettings: fastFlags),
@@ -50,10 +53,34 @@ let package = Package(
             dependencies: ["SeedModel", "SeedTensor", "SeedTokenizer", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: fastFlags
         ),
+        .target(
+            name: "SeedTeacher",
+            dependencies: [
+                "Yams", "SeedPrivacy",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: fastFlags
+        ),
+        // An OpenAI-compatible stub with injected faults: the tests drive SeedTeacher against it and
+        // `seed bench teacher` measures the client's own overhead on loopback.
+        .target(
+            name: "SeedTeacherStub",
+            dependencies: [
+                "SeedTeacher",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: fastFlags
+        ),
         .executableTarget(
             name: "seed",
             dependencies: [
-                "SeedTensor", "SeedModel", "SeedTrain", "SeedTokenizer", "SeedPrivacy", "SeedServe",
+                "SeedTensor", "SeedModel", "SeedTrain", "SeedTokenizer", "SeedPrivacy", "SeedServe", "SeedTeacher", "SeedTeacherStub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Resources/sample")],
@@ -74,7 +101,12 @@ let package = Package(
             exclude: ["Python"],
             swiftSettings: fastFlags
         ),
-        .testTarget(name: "SeedCLITests", dependencies: ["seed"], exclude: ["Python"]),
+        .testTarget(
+            name: "SeedTeacherTests",
+            dependencies: ["SeedTeacher", "SeedTeacherStub", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: fastFlags
+        ),
+        .testTarget(name: "SeedCLITests", dependencies: ["seed", "SeedTeacherStub"], exclude: ["Python"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure Seed's kernels and training speed, next to numpy's OpenBLAS where it is installed.",
         subcommands: [BenchGemmCommand.self, BenchTrainCommand.self, BenchTokenizerCommand.self,
-                     BenchDesensitizeCommand.self, BenchServeCommand.self])
+                     BenchDesensitizeCommand.self, BenchServeCommand.self, BenchTeacherCommand.self])
 }
 
 struct BenchOutputOptions: ParsableArguments {
