@@ -75,7 +75,7 @@ struct ChatCompletionsEndpoint: Sendable {
             })
         }
 
-        return JSONResponse.whileGenerating { [plans] in
+        return JSONResponse.whileGenerating {
             var choices = (0..<n).map { j in
                 ChatChoice(index: j, message: ChatMessageOut(role: "assistant", content: ""), logprobs: wantsLogprobs ? ChatLogprobs() : nil)
             }

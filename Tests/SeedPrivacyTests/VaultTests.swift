@@ -122,7 +122,7 @@ final class VaultTests: PrivacyTestCase {
         XCTAssertThrowsError(try VaultKey.load(keyFile: nil, environment: [:])) { XCTAssertEqual($0 as? PrivacyError, .missingKey) }
         XCTAssertThrowsError(try VaultKey.load(keyFile: nil, environment: ["SEED_VAULT_KEY": "short"]))
         let raw = path("key.bin")
-        FileManager.default.createFile(atPath: raw, contents: Data(repeating: 5, count: 32))
+        XCTAssertTrue(FileManager.default.createFile(atPath: raw, contents: Data(repeating: 5, count: 32)))
         XCTAssertNoThrow(try VaultKey.load(keyFile: raw, environment: [:]))
         XCTAssertTrue(PrivacyError.missingKey.description.contains("SEED_VAULT_KEY"))
         XCTAssertTrue(PrivacyError.missingKey.description.contains("--key-file"))
