@@ -102,6 +102,8 @@ struct StreamTimer {
 private struct ChunkedReader {
     let socket: Int32
     private var buffer = Data()
+    /// One receive buffer for the whole stream: a token's event arrives in a packet of its own.
+    private var received = [UInt8](repeating: 0, count: 64 * 1024)
 
     init(socket: Int32) { self.socket = socket }
 
@@ -138,10 +140,9 @@ private struct ChunkedReader {
     }
 
     private mutating func receive() throws {
-        var bytes = [UInt8](repeating: 0, count: 64 * 1024)
-        let n = recv(socket, &bytes, bytes.count, 0)
+        let n = recv(socket, &received, received.count, 0)
         guard n > 0 else { throw StreamTimer.Failure(description: "the server closed the stream early") }
-        buffer.append(contentsOf: bytes[0..<n])
+        buffer.append(contentsOf: received[0..<n])
     }
 }
 

@@ -222,18 +222,9 @@ public final class TeacherStore: @unchecked Sendable {
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
-            return try pool.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
-                }
-                return result!
-            }
-        } catch let error as TeacherError {
-            throw error
+            return try pool.writeWithoutTransaction { try Self.inImmediateTransaction($0, body) }
         } catch {
-            throw TeacherError.io(path: path, reason: describeDatabaseError(error))
+            throw translated(error)
         }
     }
 
@@ -241,19 +232,27 @@ public final class TeacherStore: @unchecked Sendable {
     /// blocking one of the few cooperative threads that every worker's answers arrive on.
     private func writeSuspending<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await pool.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
-                }
-                return result!
-            }
-        } catch let error as TeacherError {
-            throw error
+            return try await pool.writeWithoutTransaction { try Self.inImmediateTransaction($0, body) }
         } catch {
-            throw TeacherError.io(path: path, reason: describeDatabaseError(error))
+            throw translated(error)
         }
+    }
+
+    /// An immediate transaction takes the write lock at its start, so that reservations and settlements
+    /// from several processes are serialised instead of failing on a later upgrade.
+    private static func inImmediateTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        var result: T?
+        try db.inTransaction(.immediate) {
+            result = try body(db)
+            return .commit
+        }
+        return result!
+    }
+
+    /// The job's own errors pass through; SQLite's become one line naming the database.
+    private func translated(_ error: Error) -> Error {
+        if let error = error as? TeacherError { return error }
+        return TeacherError.io(path: path, reason: describeDatabaseError(error))
     }
 
     private func readSuspending<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

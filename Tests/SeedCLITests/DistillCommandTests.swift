@@ -41,27 +41,11 @@ final class DistillCommandTests: SeedCommandTestCase {
     func launchDistill(key: String? = "sk-test") throws -> (Process, Pipe, Pipe) { try launchDistillArguments([], key: key) }
 
     func launchDistillArguments(_ extra: [String], key: String? = "sk-test") throws -> (Process, Pipe, Pipe) {
-        let process = Process()
-        process.executableURL = Self.seedBinary
-        process.arguments = ["distill", "--config", path("job.yaml")] + extra
-        var environment = ProcessInfo.processInfo.environment
-        environment["TEACHER_KEY"] = key
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")  // paths must resolve against the job file, not here
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        return (process, out, err)
+        // Run from "/": paths must resolve against the job file, not the working folder.
+        try launch(["distill", "--config", path("job.yaml")] + extra, environment: ["TEACHER_KEY": key], directory: URL(fileURLWithPath: "/"))
     }
 
-    func distill(key: String? = "sk-test") throws -> Result {
-        let (process, out, err) = try launchDistill(key: key)
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    func distill(key: String? = "sk-test") throws -> Result { finish(try launchDistill(key: key)) }
 
     func output() throws -> String { try String(contentsOfFile: path("distilled.jsonl"), encoding: .utf8) }
 
@@ -184,26 +168,13 @@ final class DistillCommandTests: SeedCommandTestCase {
                 .replacingOccurrences(of: "output: distilled.jsonl", with: "output: \(name)-out.jsonl\n  state: shared-state")
             try job.write(toFile: path("\(name).yaml"), atomically: true, encoding: .utf8)
         }
-        var environment = ProcessInfo.processInfo.environment
-        environment["TEACHER_KEY"] = "sk-test"
-        let runs = try ["a", "b"].map { name -> (Process, Pipe, Pipe) in
-            let process = Process()
-            process.executableURL = Self.seedBinary
-            process.arguments = ["distill", "--config", path("\(name).yaml")]
-            process.environment = environment
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            return (process, out, err)
-        }
+        let runs = try ["a", "b"].map { try launch(["distill", "--config", path("\($0).yaml")], environment: ["TEACHER_KEY": "sk-test"]) }
         var spent: [Double] = []
         var records = 0
-        for (process, out, err) in runs {
-            let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 1, stderr)
+        for run in runs {
+            let r = finish(run)
+            let (stdout, stderr) = (r.stdout, r.stderr)
+            XCTAssertEqual(r.status, 1, stderr)
             XCTAssertTrue(stderr.contains("budget reached"), stderr)
             // "(budget $0.009871 of $0.010000)"
             let figure = try XCTUnwrap(stdout.range(of: "(budget $").map { stdout[$0.upperBound...].prefix { $0 != " " } })

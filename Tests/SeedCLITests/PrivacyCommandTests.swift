@@ -2,24 +2,8 @@ import Foundation
 import XCTest
 
 /// End-to-end tests of `seed desensitize` and `seed restore` on tiny data.
-final class PrivacyCommandTests: XCTestCase {
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
-
-    static var seedBinary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("seed")
-    }
-
-    var scratch: URL!
+final class PrivacyCommandTests: SeedCommandTestCase {
     let key = Data((0..<32).map { UInt8($0) }).base64EncodedString()
-
-    override func setUpWithError() throws {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("seed-privacy-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
-
-    func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
 
     func write(_ name: String, _ text: String) throws -> String {
         try text.write(toFile: path(name), atomically: true, encoding: .utf8)
@@ -29,31 +13,12 @@ final class PrivacyCommandTests: XCTestCase {
     func read(_ name: String) throws -> String { try String(contentsOfFile: path(name), encoding: .utf8) }
 
     func launch(_ arguments: [String], key: String?, stdin: FileHandle? = nil) throws -> (Process, Pipe, Pipe) {
-        let process = Process()
-        process.standardInput = stdin ?? FileHandle.nullDevice
-        process.executableURL = Self.seedBinary
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["SEED_VAULT_KEY"] = key
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        return (process, out, err)
+        try launch(arguments, environment: ["SEED_VAULT_KEY": key], stdin: stdin ?? FileHandle.nullDevice)
     }
 
-    func finish(_ launched: (Process, Pipe, Pipe)) -> Result {
-        let stdout = launched.1.fileHandleForReading.readDataToEndOfFile()
-        let stderr = launched.2.fileHandleForReading.readDataToEndOfFile()
-        launched.0.waitUntilExit()
-        return Result(status: launched.0.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
-    @discardableResult
     func seed(_ arguments: String..., key: String?) throws -> Result { finish(try launch(arguments, key: key)) }
 
-    func assertOneLineError(_ r: Result, containing texts: String..., file: StaticString = #filePath, line: UInt = #line) {
+    func assertExitsWithOneLineError(_ r: Result, containing texts: String..., file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(r.status, 1, file: file, line: line)
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr, file: file, line: line)
         XCTAssertTrue(r.stderr.hasPrefix("error: "), r.stderr, file: file, line: line)
@@ -105,22 +70,22 @@ final class PrivacyCommandTests: XCTestCase {
 
     func testMissingKeyIsOneLineNamingBothWays() throws {
         let input = try write("in.jsonl", records)
-        assertOneLineError(try seed("desensitize", "--input", input, "--vault", path("v.sqlite"), key: nil), containing: "SEED_VAULT_KEY", "--key-file")
-        assertOneLineError(try seed("desensitize", "--input", input, key: key), containing: "--vault")
-        assertOneLineError(try seed("desensitize", "--input", input, "--vault", path("v.sqlite"), "--operator", "PHONE=shred", key: key), containing: "shred")
+        assertExitsWithOneLineError(try seed("desensitize", "--input", input, "--vault", path("v.sqlite"), key: nil), containing: "SEED_VAULT_KEY", "--key-file")
+        assertExitsWithOneLineError(try seed("desensitize", "--input", input, key: key), containing: "--vault")
+        assertExitsWithOneLineError(try seed("desensitize", "--input", input, "--vault", path("v.sqlite"), "--operator", "PHONE=shred", key: key), containing: "shred")
     }
 
     func testKeyFileAndWrongKey() throws {
         let input = try write("in.jsonl", records)
         let keyFile = try write("key.txt", String(repeating: "ab", count: 32) + "\n")
         XCTAssertEqual(try seed("desensitize", "--input", input, "--out", path("o"), "--vault", path("v.sqlite"), "--key-file", keyFile, key: nil).status, 0)
-        assertOneLineError(try seed("restore", "--input", path("o"), "--vault", path("v.sqlite"), key: key), containing: "another key")
+        assertExitsWithOneLineError(try seed("restore", "--input", path("o"), "--vault", path("v.sqlite"), key: key), containing: "another key")
     }
 
     func testBadLineStopsOrGoesToRejects() throws {
         let input = try write("in.jsonl", "{\"t\": \"a@example.com\"}\n{\"t\": oops}\n{\"t\": \"b@example.com\"}\n")
         let stop = try seed("desensitize", "--input", input, "--out", path("out.jsonl"), "--operator", "ALL=redact", key: nil)
-        assertOneLineError(stop, containing: "line 2:", "--on-error skip")
+        assertExitsWithOneLineError(stop, containing: "line 2:", "--on-error skip")
         XCTAssertEqual(try read("out.jsonl"), "{\"t\": \"[EMAIL]\"}\n")
         let skip = try seed("desensitize", "--input", input, "--out", path("out.jsonl"), "--operator", "ALL=redact", "--on-error", "skip", key: nil)
         XCTAssertEqual(skip.status, 0, skip.stderr)
@@ -142,7 +107,7 @@ final class PrivacyCommandTests: XCTestCase {
         let r = try seed("desensitize", "--input", input, "--policy", policy, "--fields", "a,c", key: nil)
         XCTAssertEqual(r.stdout, #"{"a": "call 138****5678", "b": "call 13812345678", "c": "[EMPLOYEE_ID]"}"# + "\n", r.stderr)
         let bad = try write("bad.yaml", "thresold: 0.3\n")
-        assertOneLineError(try seed("desensitize", "--input", input, "--policy", bad, key: nil), containing: "thresold")
+        assertExitsWithOneLineError(try seed("desensitize", "--input", input, "--policy", bad, key: nil), containing: "thresold")
     }
 
     /// Two processes write one vault at the same time and agree on every surrogate.

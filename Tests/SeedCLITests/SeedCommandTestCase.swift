@@ -21,10 +21,20 @@ class SeedCommandTestCase: XCTestCase {
 
     func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
 
-    func launch(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+    /// Starts `seed` with `environment` laid over this process's own (a nil value removes the variable),
+    /// and with `stdin` and the working folder `directory` when they are given.
+    func launch(_ arguments: [String], environment: [String: String?] = [:], stdin: FileHandle? = nil,
+                directory: URL? = nil) throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = Self.seedBinary
         process.arguments = arguments
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            for (name, value) in environment { merged[name] = value }
+            process.environment = merged
+        }
+        if let stdin { process.standardInput = stdin }
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -32,18 +42,21 @@ class SeedCommandTestCase: XCTestCase {
         return (process, out, err)
     }
 
-    @discardableResult
-    func seed(_ arguments: String...) throws -> Result { try seed(arguments) }
-
-    @discardableResult
-    func seed(_ arguments: [String]) throws -> Result {
-        let (process, out, err) = try launch(arguments)
+    /// Waits for a launched `seed` and collects what it printed.
+    func finish(_ launched: (Process, Pipe, Pipe)) -> Result {
+        let (process, out, err) = launched
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
+
+    @discardableResult
+    func seed(_ arguments: String...) throws -> Result { try seed(arguments) }
+
+    @discardableResult
+    func seed(_ arguments: [String]) throws -> Result { finish(try launch(arguments)) }
 
     func assertOneLineError(_ r: Result, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertNotEqual(r.status, 0, file: file, line: line)
