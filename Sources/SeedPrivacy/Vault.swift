@@ -44,7 +44,7 @@ public final class Vault: @unchecked Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
         }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            pool = try Self.openPool(path: path, configuration: configuration)
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     try db.execute(sql: """
@@ -69,6 +69,19 @@ public final class Vault: @unchecked Sendable {
             throw error
         } catch {
             throw PrivacyError.vaultUnreadable(path: path, reason: describeDatabaseError(error))
+        }
+    }
+
+    /// Two processes creating one new vault at once race to switch it to WAL, and the loser gets
+    /// SQLITE_BUSY at once (the busy timeout does not cover the journal-mode switch): retry for a while.
+    private static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
         }
     }
 
