@@ -38,11 +38,14 @@ let package = Package(
         .target(name: "SeedTrain", dependencies: ["SeedModel", "SeedTensor", "SeedTokenizer", "Yams"], swiftSettings: fastFlags),
         // SHA-256 compression with the CPU's SHA extensions, for SeedPrivacy's vault digests.
         .target(name: "CSeedSHA256", cSettings: [.unsafeFlags(["-O3"])]),
+        // The SQLite files that several processes share (vault, teacher store).
+        .target(name: "SeedStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "SeedPrivacy",
             dependencies: [
                 "CSeedSHA256",
                 "Yams",
+                "SeedStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -56,7 +59,7 @@ let package = Package(
         .target(
             name: "SeedTeacher",
             dependencies: [
-                "Yams", "SeedPrivacy",
+                "Yams", "SeedPrivacy", "SeedStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import SeedStore
 
 /// The map from surrogates back to originals: a SQLite file in WAL mode, so that two processes can share
 /// it. Each write transaction appends one `block` row holding a batch of new values (see `VaultBlock`):
@@ -44,7 +45,7 @@ public final class Vault: @unchecked Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
         }
         do {
-            pool = try Self.openPool(path: path, configuration: configuration)
+            pool = try SharedDatabase.openPool(path: path, configuration: configuration)
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     try db.execute(sql: """
@@ -68,20 +69,7 @@ public final class Vault: @unchecked Sendable {
         } catch let error as PrivacyError {
             throw error
         } catch {
-            throw PrivacyError.vaultUnreadable(path: path, reason: describeDatabaseError(error))
-        }
-    }
-
-    /// Two processes creating one new vault at once race to switch it to WAL, and the loser gets
-    /// SQLITE_BUSY at once (the busy timeout does not cover the journal-mode switch): retry for a while.
-    private static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
-        let deadline = Date().addingTimeInterval(10)
-        while true {
-            do {
-                return try DatabasePool(path: path, configuration: configuration)
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
-                Thread.sleep(forTimeInterval: 0.02)
-            }
+            throw PrivacyError.vaultUnreadable(path: path, reason: SharedDatabase.describe(error))
         }
     }
 
@@ -148,7 +136,7 @@ public final class Vault: @unchecked Sendable {
         } catch let error as PrivacyError {
             throw error
         } catch {
-            throw PrivacyError.vaultUnreadable(path: path, reason: describeDatabaseError(error))
+            throw PrivacyError.vaultUnreadable(path: path, reason: SharedDatabase.describe(error))
         }
     }
 
@@ -204,7 +192,7 @@ public final class Vault: @unchecked Sendable {
         } catch let error as PrivacyError {
             throw error
         } catch {
-            throw PrivacyError.vaultUnreadable(path: path, reason: describeDatabaseError(error))
+            throw PrivacyError.vaultUnreadable(path: path, reason: SharedDatabase.describe(error))
         }
         return results
     }
@@ -252,7 +240,7 @@ public final class Vault: @unchecked Sendable {
         } catch let error as PrivacyError {
             throw error
         } catch {
-            throw PrivacyError.vaultUnreadable(path: path, reason: describeDatabaseError(error))
+            throw PrivacyError.vaultUnreadable(path: path, reason: SharedDatabase.describe(error))
         }
     }
 
@@ -261,13 +249,8 @@ public final class Vault: @unchecked Sendable {
         do {
             try pool.read { try sync($0) }
         } catch {
-            throw PrivacyError.vaultUnreadable(path: path, reason: describeDatabaseError(error))
+            throw PrivacyError.vaultUnreadable(path: path, reason: SharedDatabase.describe(error))
         }
         return lock.withLock { index.values.count }
     }
-}
-
-private func describeDatabaseError(_ error: Error) -> String {
-    if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
-    return String(describing: error)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SeedStore
 
 /// The SQLite file (WAL, so that several processes on one machine share it) behind a teacher's budget,
 /// response cache and ledger. Everything that settles a request (the spend, the cached answer, the ledger
@@ -16,7 +17,7 @@ public final class TeacherStore: @unchecked Sendable {
         // drop the last transactions, which then reads as requests that were still in flight.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            pool = try SharedDatabase.openPool(path: path, configuration: configuration)
             try pool.write { db in
                 try db.execute(sql: """
                     CREATE TABLE IF NOT EXISTS budget (
@@ -42,7 +43,7 @@ public final class TeacherStore: @unchecked Sendable {
                     """)
             }
         } catch {
-            throw TeacherError.io(path: path, reason: "cannot open the teacher store: \(describeDatabaseError(error))")
+            throw TeacherError.io(path: path, reason: "cannot open the teacher store: \(SharedDatabase.describe(error))")
         }
     }
 
@@ -252,14 +253,14 @@ public final class TeacherStore: @unchecked Sendable {
     /// The job's own errors pass through; SQLite's become one line naming the database.
     private func translated(_ error: Error) -> Error {
         if let error = error as? TeacherError { return error }
-        return TeacherError.io(path: path, reason: describeDatabaseError(error))
+        return TeacherError.io(path: path, reason: SharedDatabase.describe(error))
     }
 
     private func readSuspending<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
         } catch {
-            throw TeacherError.io(path: path, reason: describeDatabaseError(error))
+            throw TeacherError.io(path: path, reason: SharedDatabase.describe(error))
         }
     }
 
@@ -267,12 +268,7 @@ public final class TeacherStore: @unchecked Sendable {
         do {
             return try pool.read(body)
         } catch {
-            throw TeacherError.io(path: path, reason: describeDatabaseError(error))
+            throw TeacherError.io(path: path, reason: SharedDatabase.describe(error))
         }
     }
-}
-
-private func describeDatabaseError(_ error: Error) -> String {
-    if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
-    return String(describing: error)
 }
