@@ -119,8 +119,8 @@ public final class GenerationEngine: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// One forward pass: the pending token of every decoding sequence and the next chunk of the oldest
-    /// prompt still being read.
+    /// One forward pass: the pending token of every decoding sequence and the next chunks of the prompts
+    /// still being read.
     private func step() {
         var chunks: [SequenceChunk] = []
         var owners: [Sequence] = []
@@ -129,14 +129,19 @@ public final class GenerationEngine: @unchecked Sendable {
             chunks.append(SequenceChunk(cache: cache, tokens: [token], logits: .last))
             owners.append(s)
         }
-        var reading: (sequence: Sequence, range: Range<Int>)?
-        if let s = active.first(where: { $0.prefilled < $0.request.prompt.count }), let cache = s.cache {
+        // Prompts still being read share `prefillChunk` tokens, oldest first: eight short prompts that
+        // arrive together start in one step instead of eight.
+        var reading: [ObjectIdentifier: Range<Int>] = [:]
+        var budget = prefillChunk
+        for s in active where budget > 0 && s.prefilled < s.request.prompt.count {
+            guard let cache = s.cache else { continue }
             let prompt = s.request.prompt
-            let end = min(prompt.count, s.prefilled + prefillChunk)
+            let end = min(prompt.count, s.prefilled + budget)
             let logits: SequenceChunk.Logits = s.request.scorePrompt ? .all : (end == prompt.count ? .last : .none)
             chunks.append(SequenceChunk(cache: cache, tokens: Array(prompt[s.prefilled..<end]), logits: logits))
             owners.append(s)
-            reading = (s, s.prefilled..<end)
+            reading[ObjectIdentifier(s)] = s.prefilled..<end
+            budget -= end - s.prefilled
         }
         let ranges: [Range<Int>]
         do {
@@ -150,9 +155,9 @@ public final class GenerationEngine: @unchecked Sendable {
             UnsafeBufferPointer(start: forward.logits.pointer + r * vocabulary, count: vocabulary)
         }
         for (s, range) in zip(owners, ranges) {
-            if let reading, reading.sequence === s {
-                s.prefilled = reading.range.upperBound
-                if s.request.scorePrompt { score(s, positions: reading.range, rows: range, row) }
+            if let read = reading[ObjectIdentifier(s)] {
+                s.prefilled = read.upperBound
+                if s.request.scorePrompt { score(s, positions: read, rows: range, row) }
                 if s.prefilled == s.request.prompt.count {
                     if s.request.scorePrompt { s.continuation.yield(.prompt(s.scoredPrompt)) }
                     advance(s, logits: row(range.upperBound - 1))

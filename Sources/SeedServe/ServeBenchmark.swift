@@ -53,6 +53,27 @@ public enum ServeBenchmark {
                                bandwidthBytesPerSecond: readBandwidth())
     }
 
+    /// One engine step of `rows` decoding sequences (each past a 32-token prompt): seconds per step, the
+    /// median of `steps`. Against the one-row step this is what continuous batching can give at most.
+    public static func batchedStep(model: LlamaModel, rows: Int, steps: Int = 12) throws -> Double {
+        let c = model.config
+        let forward = BatchedForward(model: model, rowCapacity: max(rows, 32))
+        var random = SeededRandom(seed: 2)
+        let caches = (0..<rows).map { _ in KVCache(config: c, capacity: 32 + steps + 2) }
+        for cache in caches {
+            let prompt = (0..<32).map { _ in Int32(random.nextIndex(below: c.vocabSize)) }
+            _ = try forward.run([SequenceChunk(cache: cache, tokens: prompt, logits: .none)])
+        }
+        var times: [Double] = []
+        for _ in 0...steps {
+            let chunks = caches.map { SequenceChunk(cache: $0, tokens: [Int32(random.nextIndex(below: c.vocabSize))], logits: .last) }
+            let started = ContinuousClock.now
+            _ = try forward.run(chunks)
+            times.append((ContinuousClock.now - started).seconds)
+        }
+        return times.dropFirst().sorted()[steps / 2]
+    }
+
     /// Bytes per second that all cores read from a buffer far larger than the caches, summing as they go.
     public static func readBandwidth(bytes: Int = 1 << 30) -> Double {
         let floats = bytes / MemoryLayout<Float>.size

@@ -28,6 +28,14 @@ struct BenchServeCommand: AsyncParsableCommand {
             print(String(format: "memory: %.1f MB of weights per token, read bandwidth %.1f GB/s, decoding reaches %.0f%% of it",
                          g.bytesPerToken / 1e6, g.bandwidthBytesPerSecond / 1e9, g.bandwidthFraction * 100))
 
+            let single = try ServeBenchmark.batchedStep(model: served.model, rows: 1)
+            var steps = String(format: "engine step: 1 sequence %.1f ms", single * 1000)
+            for rows in Set([2, 4, streams, 16, 32]).filter({ $0 > 1 }).sorted() {
+                let t = try ServeBenchmark.batchedStep(model: served.model, rows: rows)
+                steps += String(format: ", %d: %.1f ms (%.2f× the tokens/s)", rows, t * 1000, Double(rows) * single / t)
+            }
+            print(steps)
+
             let server = SeedServer(served: served, configuration: ServerConfiguration(port: 0, maxBatch: max(16, streams)))
             let (ports, portSink) = AsyncStream<Int>.makeStream()
             let serving = Task { try await server.application(onRunning: { portSink.yield($0) }).runService() }

@@ -22,7 +22,7 @@ final class BatchedForwardTests: XCTestCase {
 
     func testDecodeMatmulMatchesTheFloat64Reference() {
         var random = SeededRandom(seed: 1)
-        for (m, n, k) in [(1, 1, 1), (1, 7, 33), (3, 13, 64), (5, 64, 100), (16, 9, 31), (2, 130, 768), (8, 130, 768)] {
+        for (m, n, k) in [(1, 1, 1), (1, 7, 33), (3, 13, 64), (5, 64, 100), (16, 9, 31), (2, 130, 768), (8, 130, 768), (40, 50, 2100)] {
             let x = (0..<(m * k)).map { _ in Float(random.nextNormal()) }
             let w = (0..<(n * k)).map { _ in Float(random.nextNormal()) }
             var expected = [Double](repeating: 0, count: m * n)
@@ -40,9 +40,10 @@ final class BatchedForwardTests: XCTestCase {
 
     func testDecodeMatmulGivesTheSameBitsWhateverTheNumberOfRows() {
         var random = SeededRandom(seed: 2)
-        // Odd and even row counts (input rows go through the kernel in pairs), on one thread and on the pool.
-        for (n, k) in [(11, 70), (101, 700)] {
-            for rows in [2, 5, 8] {
+        // Odd and even row counts (input rows go through the kernels in pairs, weight rows in threes), on one
+        // thread and on the pool, with one weight tile per thread's piece and with several (k = 2100).
+        for (n, k) in [(11, 70), (101, 700), (101, 2100)] {
+            for rows in [2, 3, 5, 8, 17] {
                 assertSameBitsAlone(rows: rows, n: n, k: k, random: &random)
             }
         }

@@ -121,4 +121,60 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(Set(draw(SamplingParameters(temperature: 1, topP: 0.3, seed: 1), 100)), [1])
         XCTAssertNotEqual(draw(SamplingParameters(temperature: 1, seed: 1), 40), draw(SamplingParameters(temperature: 1, seed: 2), 40))
     }
+
+    /// Top-k by selection and top-p over the likely tokens only must draw what sorting the whole
+    /// vocabulary draws, token for token: peaked, flat and tied logits, with every filter combination.
+    func testSamplingFiltersMatchAFullSort() {
+        var rng = SeededRandom(seed: 11)
+        for round in 0..<24 {
+            let count = [5, 300, 5000][round % 3]
+            let spread: Float = [0.01, 1, 8][round / 3 % 3]
+            var logits = (0..<count).map { _ in Float(rng.nextUniform() * 2 - 1) * spread }
+            if round % 4 == 0 { for i in stride(from: 0, to: count, by: 3) { logits[i] = logits[0] } }
+            for (topK, topP) in [(nil, 0.9), (40, nil), (40, 0.5), (nil, 0.999), (count - 1, 0.2)] as [(Int?, Float?)] {
+                let parameters = SamplingParameters(temperature: 0.7, topK: topK, topP: topP, seed: UInt64(round))
+                var sampler = Sampler(parameters)
+                var reference = SortingSampler(parameters: parameters, random: SeededRandom(seed: UInt64(round)))
+                logits.withUnsafeBufferPointer { buffer in
+                    for _ in 0..<20 { XCTAssertEqual(sampler.sample(buffer), reference.sample(buffer), "round \(round) k \(topK as Any) p \(topP as Any)") }
+                }
+            }
+        }
+    }
+}
+
+/// The sampler as first written: both filters sort the whole vocabulary.
+private struct SortingSampler {
+    let parameters: SamplingParameters
+    var random: SeededRandom
+
+    mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
+        var candidates = Array(0..<logits.count)
+        if let k = parameters.topK, k > 0, k < logits.count {
+            candidates.sort { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+            candidates.removeLast(logits.count - k)
+        }
+        let top = candidates.map { Double(logits[$0]) }.max() ?? 0
+        let inverseTemperature = 1 / Double(parameters.temperature)
+        var weights = candidates.map { exp((Double(logits[$0]) - top) * inverseTemperature) }
+        if let p = parameters.topP, p > 0, p < 1 {
+            let order = weights.indices.sorted { weights[$0] > weights[$1] || (weights[$0] == weights[$1] && $0 < $1) }
+            let total = weights.reduce(0, +)
+            var kept = 0.0
+            var keep = [Bool](repeating: false, count: weights.count)
+            for i in order {
+                keep[i] = true
+                kept += weights[i]
+                if kept >= Double(p) * total { break }
+            }
+            for i in weights.indices where !keep[i] { weights[i] = 0 }
+        }
+        let total = weights.reduce(0, +)
+        var target = random.nextUniform() * total
+        for (i, w) in weights.enumerated() where w > 0 {
+            target -= w
+            if target < 0 { return Int32(candidates[i]) }
+        }
+        return Int32(candidates[weights.lastIndex { $0 > 0 } ?? 0])
+    }
 }
