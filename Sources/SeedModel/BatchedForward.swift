@@ -88,10 +88,8 @@ public final class BatchedForward {
             let rows = qkv.pointer + start * qkvDim, count = chunk.tokens.count, position = chunk.cache.length
             model.rope.forward(rows, batch: 1, seqLen: count, heads: c.heads, stride: qkvDim, positionOffset: position, pool: .inline)
             model.rope.forward(rows + qDim, batch: 1, seqLen: count, heads: c.kvHeads, stride: qkvDim, positionOffset: position, pool: .inline)
-            let keys = chunk.cache.keys[layer].pointer, values = chunk.cache.values[layer].pointer
             for i in 0..<count {
-                (keys + (position + i) * kvDim).update(from: rows + i * qkvDim + qDim, count: kvDim)
-                (values + (position + i) * kvDim).update(from: rows + i * qkvDim + qDim + kvDim, count: kvDim)
+                chunk.cache.store(layer: layer, position: position + i, key: rows + i * qkvDim + qDim, value: rows + i * qkvDim + qDim + kvDim)
             }
         }
         attend(layer: layer, chunks: chunks, starts: starts)
@@ -110,7 +108,8 @@ public final class BatchedForward {
         let q = qkv.pointer, out = attention.pointer
         func run(_ index: Int, pool: ThreadPool) {
             let chunk = chunks[index], start = starts[index], count = chunk.tokens.count
-            Attention.forward(q: q + start * qkvDim, k: chunk.cache.keys[layer].pointer, v: chunk.cache.values[layer].pointer,
+            Attention.forward(q: q + start * qkvDim, keyTiles: chunk.cache.keys[layer].pointer, tilesPerHead: chunk.cache.tilesPerHead,
+                              v: chunk.cache.values[layer].pointer,
                               out: out + start * qDim, lse: nil, batch: 1, queryLen: count, keyLen: chunk.cache.length + count,
                               kvCapacity: chunk.cache.capacity, qHeads: c.heads, kvHeads: c.kvHeads, headDim: hd,
                               qStride: qkvDim, kvStride: kvDim, outStride: qDim, scale: 1 / Float(hd).squareRoot(), pool: pool)

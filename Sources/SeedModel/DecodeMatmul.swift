@@ -30,9 +30,10 @@ enum DecodeMatmul {
     static func multiply(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                          rows m: Int, outputs n: Int, inputs k: Int, accumulate: Bool, pool: ThreadPool = .shared) {
         if m == 0 || n == 0 { return }
-        // Memory, not arithmetic, sets the time: a second thread doubles the bandwidth of anything beyond
-        // a few hundred kilobytes of weights, where waking it (a few microseconds) is already paid back.
-        let runner = n * k >= 1 << 16 ? pool : ThreadPool.inline
+        // Waking a second thread costs a few microseconds: it pays back from 64K multiply-adds, whether
+        // they come from a few hundred kilobytes of weights (a second thread doubles the bandwidth) or
+        // from a small matrix met by many rows.
+        let runner = m * n * k >= 1 << 16 ? pool : ThreadPool.inline
         // Two pieces per thread, taken in turn: when the OS parks one thread (the server's I/O threads share
         // the cores), the other takes its remaining piece instead of waiting, and each piece is still one
         // long contiguous stream.

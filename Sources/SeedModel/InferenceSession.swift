@@ -1,25 +1,47 @@
 import SeedTensor
 
 /// Keys and values of the tokens seen so far, per layer, for decoding one token at a time.
+///
+/// Values are kept as rows (position-major). Keys are kept in the `[headDim × 64]` tiles that attention
+/// reads (see `Attention.forward(q:keyTiles:...)`), written one column per token: a decoding step then
+/// reads its keys as they are instead of transposing all of them again for every new token, which cost
+/// as much as the scores themselves.
 public final class KVCache {
     public let capacity: Int
     public private(set) var length = 0
     let keys: [FloatBuffer]
     let values: [FloatBuffer]
     let rowWidth: Int
+    let headDim: Int
+    let tilesPerHead: Int
 
-    /// Room for `capacity` tokens (at most the model's context). Rows are written before they are read, so
-    /// the memory is not cleared: a server allocates one cache per request.
+    /// Room for `capacity` tokens (at most the model's context). Value rows are written before they are
+    /// read, so their memory is not cleared; key tiles are, since attention reads whole tiles and masks the
+    /// columns of keys not yet written.
     public init(config: LlamaConfig, capacity: Int) {
         self.capacity = min(max(1, capacity), config.context)
         rowWidth = config.kvHeads * config.headDim
-        let floats = self.capacity * rowWidth
-        keys = (0..<config.layers).map { _ in FloatBuffer(count: floats, zeroed: false) }
-        values = (0..<config.layers).map { _ in FloatBuffer(count: floats, zeroed: false) }
+        headDim = config.headDim
+        tilesPerHead = (self.capacity + Attention.keyBlock - 1) / Attention.keyBlock
+        let tileFloats = config.kvHeads * tilesPerHead * headDim * Attention.keyBlock
+        keys = (0..<config.layers).map { _ in FloatBuffer(count: tileFloats, zeroed: true) }
+        let valueFloats = self.capacity * rowWidth
+        values = (0..<config.layers).map { _ in FloatBuffer(count: valueFloats, zeroed: false) }
     }
 
     public func reset() { length = 0 }
     func advance(by n: Int) { length += n }
+
+    /// Stores the key and value rows (`rowWidth` floats each, all kv heads) of the token at `position`.
+    func store(layer: Int, position: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
+        (values[layer].pointer + position * rowWidth).update(from: value, count: rowWidth)
+        let block = Attention.keyBlock
+        let column = keys[layer].pointer + (position / block) * headDim * block + position % block
+        for head in 0..<(rowWidth / headDim) {
+            let tile = column + head * tilesPerHead * headDim * block, source = key + head * headDim
+            for d in 0..<headDim { tile[d * block] = source[d] }
+        }
+    }
 }
 
 public enum InferenceError: Error, CustomStringConvertible {

@@ -35,7 +35,7 @@ struct StreamTimer {
         }
         var reader = ChunkedReader(socket: socket)
         let head = try reader.readHead()
-        guard head.hasPrefix("HTTP/1.1 200") else { throw Failure(description: "the server answered \(head.prefix(40))") }
+        guard head.hasPrefix("HTTP/1.1 200") else { throw Failure(description: "the server answered \(head.prefix { $0 != "\r" && $0 != "\n" })") }
         guard head.lowercased().contains("transfer-encoding: chunked") else { throw Failure(description: "the stream was not chunked") }
 
         var events = EventSplitter()

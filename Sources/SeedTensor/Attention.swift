@@ -15,7 +15,7 @@ import Foundation
 /// contiguous weights.
 public enum Attention {
     static let queryBlock = 32
-    static let keyBlock = 64
+    public static let keyBlock = 64
 
     /// q (b, t, h, d) at q[(b·queryLen + t)·qStride + h·headDim + d]; k, v (b, s, hk, d) at
     /// [(b·kvCapacity + s)·kvStride + hk·headDim + d]; out (b, t, h, d) at out[(b·queryLen + t)·outStride + h·headDim + d].
@@ -28,6 +28,41 @@ public enum Attention {
                                qHeads: Int, kvHeads: Int, headDim: Int,
                                qStride: Int, kvStride: Int, outStride: Int, scale: Float,
                                pool: ThreadPool = .shared) {
+        forward(q: q, v: v, out: out, lse: lse, batch: batch, queryLen: queryLen, keyLen: keyLen, kvCapacity: kvCapacity,
+                qHeads: qHeads, kvHeads: kvHeads, headDim: headDim, qStride: qStride, kvStride: kvStride, outStride: outStride,
+                scale: scale, pool: pool) { b, kvHead, start, keys, scratch in
+            transpose(k + (b * kvCapacity + start) * kvStride + kvHead * headDim, stride: kvStride, rows: keys, dim: headDim, into: scratch)
+            return UnsafePointer(scratch)
+        }
+    }
+
+    /// `forward` with the keys already in tiles, as a KV cache keeps them so that decoding does not
+    /// transpose every key again for every new token: the tile of kv head h and keys 64·i..<64·(i + 1) of
+    /// batch item b starts at keyTiles[((b · kvHeads + h) · tilesPerHead + i) · headDim · 64], and holds
+    /// zeros (or any finite values) in the columns of keys not yet written. Same bits as `forward`.
+    public static func forward(q: UnsafePointer<Float>, keyTiles: UnsafePointer<Float>, tilesPerHead: Int, v: UnsafePointer<Float>,
+                               out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
+                               batch: Int, queryLen: Int, keyLen: Int, kvCapacity: Int,
+                               qHeads: Int, kvHeads: Int, headDim: Int,
+                               qStride: Int, kvStride: Int, outStride: Int, scale: Float,
+                               pool: ThreadPool = .shared) {
+        forward(q: q, v: v, out: out, lse: lse, batch: batch, queryLen: queryLen, keyLen: keyLen, kvCapacity: kvCapacity,
+                qHeads: qHeads, kvHeads: kvHeads, headDim: headDim, qStride: qStride, kvStride: kvStride, outStride: outStride,
+                scale: scale, pool: pool) { b, kvHead, start, _, _ in
+            keyTiles + ((b * kvHeads + kvHead) * tilesPerHead + start / keyBlock) * headDim * keyBlock
+        }
+    }
+
+    /// Where a tile of keys comes from: (batch item, kv head, first key, keys, scratch) → `[headDim × 64]`.
+    typealias KeyTileSource = (Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
+
+    @inline(__always)
+    static func forward(q: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                        out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
+                        batch: Int, queryLen: Int, keyLen: Int, kvCapacity: Int,
+                        qHeads: Int, kvHeads: Int, headDim: Int,
+                        qStride: Int, kvStride: Int, outStride: Int, scale: Float,
+                        pool: ThreadPool, keyTile: KeyTileSource) {
         if batch <= 0 || queryLen <= 0 || qHeads <= 0 { return }
         let dim = headDim, group = qHeads / kvHeads
         let qBlocks = (queryLen + queryBlock - 1) / queryBlock
@@ -36,11 +71,10 @@ public enum Attention {
         p.parallelFor(batch * qHeads * qBlocks) { task in
             let block = task % qBlocks, h = (task / qBlocks) % qHeads, b = task / (qBlocks * qHeads)
             let t0 = block * queryBlock, rows = Swift.min(queryBlock, queryLen - t0)
-            let kHead = k + b * kvCapacity * kvStride + (h / group) * dim
             let vHead = v + b * kvCapacity * kvStride + (h / group) * dim
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: keyBlock * (dim + 1) + rows * (dim + 2))
             defer { scratch.deallocate() }
-            let tile = scratch, scores = tile + dim * keyBlock, acc = scores + keyBlock
+            let scores = scratch + dim * keyBlock, acc = scores + keyBlock
             let runningMax = acc + rows * dim, runningSum = runningMax + rows
             acc.initialize(repeating: 0, count: rows * dim)
             runningMax.initialize(repeating: -.infinity, count: rows)
@@ -49,7 +83,7 @@ public enum Attention {
             var ks = 0
             while ks <= lastKey {
                 let keys = Swift.min(keyBlock, lastKey + 1 - ks)
-                transpose(kHead + ks * kvStride, stride: kvStride, rows: keys, dim: dim, into: tile)
+                let tile = keyTile(b, h / group, ks, keys, scratch)
                 for i in 0..<rows {
                     let valid = Swift.min(keys, offset + t0 + i + 1 - ks)
                     if valid <= 0 { continue }

@@ -388,6 +388,25 @@ final class KernelTests: XCTestCase {
                               kvHeads: kvHeads, headDim: dim, qStride: qStride, kvStride: kvStride, outStride: outStride,
                               scale: scale)
             XCTAssertEqual(refBits(decoded.array), refBits(expected), "decode T=\(keyLen) n=\(queryLen)")
+            // The same keys in a cache's tiles, with junk (finite) in the columns past keyLen: the same bits.
+            let block = Attention.keyBlock, tilesPerHead = (capacity + block - 1) / block
+            var tiles = rng.floats(batch * kvHeads * tilesPerHead * dim * block)
+            for b in 0..<batch {
+                for h in 0..<kvHeads {
+                    for position in 0..<keyLen {
+                        for d in 0..<dim {
+                            let tile = ((b * kvHeads + h) * tilesPerHead + position / block) * dim * block
+                            tiles[tile + d * block + position % block] = k.array[(b * capacity + position) * kvStride + h * dim + d]
+                        }
+                    }
+                }
+            }
+            let keyTiles = refBuffer(tiles), fromTiles = FloatBuffer(count: batch * queryLen * outStride)
+            Attention.forward(q: decodeQ.pointer, keyTiles: keyTiles.pointer, tilesPerHead: tilesPerHead, v: v.pointer,
+                              out: fromTiles.pointer, lse: nil, batch: batch, queryLen: queryLen, keyLen: keyLen, kvCapacity: capacity,
+                              qHeads: qHeads, kvHeads: kvHeads, headDim: dim, qStride: qStride, kvStride: kvStride,
+                              outStride: outStride, scale: scale)
+            XCTAssertEqual(refBits(fromTiles.array), refBits(expected), "key tiles T=\(keyLen) n=\(queryLen)")
             let ref = refAttention(q: refDoubles(gather(decodeQ, rows: batch * queryLen, stride: qStride, offset: 0, width: qHeads * dim)),
                                    k: refDoubles(gather(k, rows: batch * capacity, stride: kvStride, offset: 0, width: kvHeads * dim)),
                                    v: refDoubles(gather(v, rows: batch * capacity, stride: kvStride, offset: 0, width: kvHeads * dim)),
