@@ -29,10 +29,10 @@ struct BenchServeCommand: AsyncParsableCommand {
                          g.bytesPerToken / 1e6, g.bandwidthBytesPerSecond / 1e9, g.bandwidthFraction * 100))
 
             let single = try ServeBenchmark.batchedStep(model: served.model, rows: 1)
-            var steps = String(format: "engine step: 1 sequence %.1f ms", single * 1000)
+            var steps = String(format: "engine step: 1 sequence %.2f ms", single * 1000)
             for rows in Set([2, 4, streams, 16, 32]).filter({ $0 > 1 }).sorted() {
                 let t = try ServeBenchmark.batchedStep(model: served.model, rows: rows)
-                steps += String(format: ", %d: %.1f ms (%.2f× the tokens/s)", rows, t * 1000, Double(rows) * single / t)
+                steps += String(format: ", %d: %.2f ms (%.2f× the tokens/s)", rows, t * 1000, Double(rows) * single / t)
             }
             print(steps)
 
