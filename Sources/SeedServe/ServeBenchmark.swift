@@ -34,13 +34,20 @@ public enum ServeBenchmark {
         let generator = Generator(model: model)
         let greedy = SamplingParameters(temperature: 0)
         let steps = min(decodeTokens, c.context - 9)
-        var times: [ContinuousClock.Instant] = []
         _ = try generator.generate(prompt: Array(prompt.prefix(8)), maxTokens: 4, sampling: greedy)
-        try generator.generate(prompt: Array(prompt.prefix(8)), maxTokens: steps, sampling: greedy) { _ in
-            times.append(.now)
-            return true
+        // Runs of a small model last milliseconds, where one preemption moves the figure: repeat for half
+        // a second at least and count every run.
+        var decodeTokens = 0, decodeSeconds = 0.0
+        while decodeSeconds < 0.5 {
+            var times: [ContinuousClock.Instant] = []
+            try generator.generate(prompt: Array(prompt.prefix(8)), maxTokens: steps, sampling: greedy) { _ in
+                times.append(.now)
+                return true
+            }
+            decodeTokens += times.count - 1
+            decodeSeconds += (times.last! - times.first!).seconds
         }
-        let decode = Double(times.count - 1) / (times.last! - times.first!).seconds
+        let decode = Double(decodeTokens) / decodeSeconds
 
         let session = InferenceSession(model: model, chunk: 512)
         try session.feed(Array(prompt.prefix(32)))
@@ -102,15 +109,22 @@ public enum ServeBenchmark {
     }
 
     /// `streams` concurrent streaming completions against a running server, each asking for `maxTokens`.
-    public static func server(baseURL: URL, model: String, streams: Int, prompt: String, maxTokens: Int) async throws -> ServerFigures {
-        let started = ContinuousClock.now
-        let results = try await withThrowingTaskGroup(of: StreamTiming.self) { group in
-            for i in 0..<streams {
-                group.addTask { try await stream(baseURL: baseURL, model: model, prompt: prompt, maxTokens: maxTokens, seed: i) }
+    /// Rounds repeat until `minimumSeconds` have passed, so that a small model's runs of a few
+    /// milliseconds add up to a figure that one preemption does not move.
+    public static func server(baseURL: URL, model: String, streams: Int, prompt: String, maxTokens: Int,
+                              minimumSeconds: Double = 1) async throws -> ServerFigures {
+        var results: [StreamTiming] = []
+        var wall = 0.0
+        while wall < minimumSeconds {
+            let started = ContinuousClock.now
+            results += try await withThrowingTaskGroup(of: StreamTiming.self) { group in
+                for i in 0..<streams {
+                    group.addTask { try await stream(baseURL: baseURL, model: model, prompt: prompt, maxTokens: maxTokens, seed: i) }
+                }
+                return try await group.reduce(into: [StreamTiming]()) { $0.append($1) }
             }
-            return try await group.reduce(into: [StreamTiming]()) { $0.append($1) }
+            wall += (ContinuousClock.now - started).seconds
         }
-        let wall = (ContinuousClock.now - started).seconds
         let ttfts = results.map(\.timeToFirstToken).sorted()
         let rates = results.map { Double(max(0, $0.tokens - 1)) / max(1e-9, $0.decodeSeconds) }
         let tokens = results.reduce(0) { $0 + $1.tokens }

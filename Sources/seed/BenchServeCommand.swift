@@ -45,7 +45,7 @@ struct BenchServeCommand: AsyncParsableCommand {
             let prompt = "ROMEO: Is the day so young?"
             // The demo model's context is 128 tokens: the answer gets what the prompt leaves.
             let answerTokens = min(decodeTokens, c.context - served.tokenizer.encode(prompt).count - 1)
-            _ = try await ServeBenchmark.server(baseURL: base, model: "bench", streams: 1, prompt: prompt, maxTokens: 4)
+            _ = try await ServeBenchmark.server(baseURL: base, model: "bench", streams: 1, prompt: prompt, maxTokens: 4, minimumSeconds: 0)
             var one: ServeBenchmark.ServerFigures?
             for count in [1, streams] {
                 let s = try await ServeBenchmark.server(baseURL: base, model: "bench", streams: count, prompt: prompt, maxTokens: answerTokens)
