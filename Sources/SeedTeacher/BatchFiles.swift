@@ -15,6 +15,7 @@ extension DistillJob {
     /// source, the prompts are made first (online), since the requests depend on them.
     public func exportBatch(directory: String, maxLines: Int = 50_000, maxBytes: Int = 200_000_000) async throws -> BatchExport {
         let items = try await plan()
+        let field = try session(config.generate.teacher).config.maxTokensField
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -39,7 +40,7 @@ extension DistillJob {
             }
             // The Batch API answers whole requests only: no streaming.
             let line: JSONValue = ["custom_id": .string(item.hash), "method": "POST", "url": .string("/v1" + item.request.endpoint.rawValue),
-                                   "body": .object(item.request.body)]
+                                   "body": .object(item.request.body(for: field))]
             let bytes = Data((line.canonical + "\n").utf8)
             if lines > 0 && (lines + 1 > maxLines || shard.count + bytes.count > maxBytes) { try flush() }
             shard.append(bytes)

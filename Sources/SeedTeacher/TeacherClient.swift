@@ -22,12 +22,14 @@ public final class TeacherClient: Sendable {
     private let authorization: String?
     private let http: HTTPClient
     private let timeout: TimeAmount
+    private let maxTokensField: MaxTokensField
     /// Largest answer body accepted: a runaway server must not take the memory.
     private let maxBodyBytes = 64 << 20
 
     /// `maxConnections` should match the largest number of requests in flight: async-http-client opens 8
     /// connections per host by default and queues the rest, which would cap the throughput.
-    public init(baseURL: String, apiKey: String?, maxConnections: Int, timeoutSeconds: Double) throws {
+    public init(baseURL: String, apiKey: String?, maxConnections: Int, timeoutSeconds: Double,
+                maxTokensField: MaxTokensField = .maxTokens) throws {
         var trimmed = baseURL
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         guard let url = URL(string: trimmed), let scheme = url.scheme, ["http", "https"].contains(scheme), let h = url.host else {
@@ -42,6 +44,7 @@ public final class TeacherClient: Sendable {
         configuration.decompression = .enabled(limit: .ratio(100))
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         timeout = .milliseconds(Int64(timeoutSeconds * 1000))
+        self.maxTokensField = maxTokensField
     }
 
     public func shutdown() async {
@@ -74,7 +77,7 @@ public final class TeacherClient: Sendable {
         var receivedHead = false
         do {
             let response = try await http.execute(
-                makeRequest(path: request.endpoint.rawValue, method: .POST, body: request.wireBody(includeUsage: includeUsage)),
+                makeRequest(path: request.endpoint.rawValue, method: .POST, body: request.wireBody(includeUsage: includeUsage, maxTokensField: maxTokensField)),
                 timeout: timeout)
             receivedHead = true
             limits = RateLimitHeaders { response.headers.first(name: $0) }

@@ -46,6 +46,8 @@ public struct TeacherConfig: Sendable {
     public var terms: Terms
     public var timeoutSeconds = 600.0
     public var maxRetries = 8
+    /// `max_completion_tokens` for OpenAI's reasoning models (o-series, gpt-5), which refuse `max_tokens`.
+    public var maxTokensField = MaxTokensField.maxTokens
     /// First retry delay; each retry doubles it (up to 30 s), with jitter.
     public var retryBaseSeconds = 0.5
 
@@ -60,7 +62,7 @@ public struct TeacherConfig: Sendable {
     }
 
     static func parse(_ node: ConfigNode, name: String) throws -> TeacherConfig {
-        let m = try node.mapping(allowed: ["base_url", "api_key_env", "api_key", "model", "prices", "limits", "terms", "timeout_s", "max_retries", "retry_base_s"])
+        let m = try node.mapping(allowed: ["base_url", "api_key_env", "api_key", "model", "prices", "limits", "terms", "timeout_s", "max_retries", "retry_base_s", "max_tokens_field"])
         if let key = m["api_key"] { throw key.fail("API keys never go in files: put the key in an environment variable and name it in api_key_env") }
         func required(_ key: String) throws -> ConfigNode {
             guard let n = m[key] else { throw TeacherError.config(key: "\(node.path).\(key)", reason: "required") }
@@ -91,6 +93,13 @@ public struct TeacherConfig: Sendable {
             terms: Terms(id: try term("id").string(), url: try term("url").string(), allowsTraining: try term("allows_training").bool()))
         if let n = m["timeout_s"] { config.timeoutSeconds = try n.double(in: 0.01...86400) }
         if let n = m["max_retries"] { config.maxRetries = try n.int(in: 0...100) }
+        if let n = m["max_tokens_field"] {
+            let spelling = try n.string()
+            guard let field = MaxTokensField(rawValue: spelling) else {
+                throw n.fail("takes max_tokens or max_completion_tokens, not \(spelling)")
+            }
+            config.maxTokensField = field
+        }
         if let n = m["retry_base_s"] { config.retryBaseSeconds = try n.double(in: 0...60) }
         guard URL(string: config.baseURL)?.host != nil, config.baseURL.hasPrefix("http") else {
             throw TeacherError.config(key: "\(node.path).base_url", reason: "expected an http(s) URL such as http://127.0.0.1:8000/v1, got \"\(config.baseURL)\"")

@@ -32,6 +32,12 @@ public struct Sampling: Hashable, Sendable {
     }
 }
 
+/// How a teacher's chat endpoint spells the answer's length limit.
+public enum MaxTokensField: String, Sendable, CaseIterable {
+    case maxTokens = "max_tokens"
+    case maxCompletionTokens = "max_completion_tokens"
+}
+
 public struct ChatMessage: Hashable, Sendable, Codable {
     public var role: String
     public var content: String
@@ -89,9 +95,20 @@ public struct TeacherRequest: Hashable, Sendable {
         return SHA256.hash(data: identity.canonicalData).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// The bytes sent on the wire.
-    func wireBody(includeUsage: Bool) -> Data {
+    /// The body as this teacher takes it: OpenAI's reasoning models refuse `max_tokens` on the chat
+    /// endpoint and want `max_completion_tokens`, which older servers do not know. The spelling is not
+    /// part of the request's identity (its hash), so switching it keeps the cache.
+    func body(for field: MaxTokensField) -> [String: JSONValue] {
         var wire = body
+        if field == .maxCompletionTokens, endpoint == .chat, let limit = wire.removeValue(forKey: "max_tokens") {
+            wire["max_completion_tokens"] = limit
+        }
+        return wire
+    }
+
+    /// The bytes sent on the wire.
+    func wireBody(includeUsage: Bool, maxTokensField: MaxTokensField = .maxTokens) -> Data {
+        var wire = body(for: maxTokensField)
         if stream {
             wire["stream"] = .bool(true)
             if includeUsage { wire["stream_options"] = .object(["include_usage": .bool(true)]) }

@@ -29,7 +29,8 @@ public final class TeacherSession: Sendable {
         self.config = config
         self.store = store
         self.budgetName = budgetName
-        client = try TeacherClient(baseURL: config.baseURL, apiKey: key, maxConnections: config.limits.maxInFlight, timeoutSeconds: config.timeoutSeconds)
+        client = try TeacherClient(baseURL: config.baseURL, apiKey: key, maxConnections: config.limits.maxInFlight, timeoutSeconds: config.timeoutSeconds,
+                                   maxTokensField: config.maxTokensField)
         limiter = RateLimiter(config.limits)
     }
 

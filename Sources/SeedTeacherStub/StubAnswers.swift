@@ -80,7 +80,7 @@ enum StubAnswers {
         let messages = (request["messages"] as? [[String: Any]]) ?? []
         let contents = chat ? messages.map { ($0["role"] as? String ?? "", $0["content"] as? String ?? "") } : [("", request["prompt"] as? String ?? "")]
         let last = chat ? (contents.last(where: { $0.0 == "user" })?.1 ?? "") : contents.first?.1 ?? ""
-        let maxTokens = request["max_tokens"] as? Int ?? 16
+        let maxTokens = request["max_completion_tokens"] as? Int ?? request["max_tokens"] as? Int ?? 16
         let n = behaviour.supportsN ? max(1, request["n"] as? Int ?? 1) : 1
         let wantsJSON = ((request["response_format"] as? [String: Any])?["type"] as? String).map { $0 != "text" } ?? false
         var texts: [String] = []

@@ -78,6 +78,12 @@ final class StubHandler: ChannelInboundHandler {
             send(context, status: .notFound, json: StubAnswers.error("The model `\(model)` does not exist", type: "invalid_request_error", code: "model_not_found"))
             return
         }
+        if behaviour.rejectsMaxTokens, path.hasSuffix("/chat/completions"), request["max_tokens"] != nil {
+            send(context, status: .badRequest, json: StubAnswers.error(
+                "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+                type: "invalid_request_error", code: "unsupported_parameter"))
+            return
+        }
         let reply = StubAnswers.reply(to: request, chat: path.hasSuffix("/chat/completions"), behaviour: behaviour)
         if fault == .malformedJSON {
             stub.countFault()

@@ -35,6 +35,8 @@ public final class StubTeacher: @unchecked Sendable {
         public var maxTopLogprobs = 20
         public var ignoresResponseFormat = false
         public var supportsEcho = true
+        /// Answer `max_tokens` on the chat endpoint with OpenAI's 400 for its reasoning models.
+        public var rejectsMaxTokens = false
         /// Send `x-ratelimit-*` headers on every answer.
         public var rateLimitHeaders = false
         /// Each request fails with a random fault from `randomFaults` with this probability (seeded).

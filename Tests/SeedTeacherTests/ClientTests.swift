@@ -30,6 +30,30 @@ final class ClientTests: StubTestCase {
         XCTAssertEqual(sent["logprobs"], false)
     }
 
+    /// OpenAI's reasoning models refuse `max_tokens`: a teacher set to `max_completion_tokens` sends that
+    /// instead, on the chat endpoint only, and the request keeps its identity (cache key).
+    func testMaxCompletionTokensForReasoningModels() async throws {
+        stub.behaviour.rejectsMaxTokens = true
+        let plain = try client()
+        let reasoning = try TeacherClient(baseURL: stub.baseURL, apiKey: "k", maxConnections: 8, timeoutSeconds: 2, maxTokensField: .maxCompletionTokens)
+        defer { Task { await plain.shutdown(); await reasoning.shutdown() } }
+        let request = chat("How long is a piece of string?", maxTokens: 5)
+        guard case .failure(.api(let status, let error)) = await plain.send(request).result else { return XCTFail("max_tokens should be refused") }
+        XCTAssertEqual(status, 400)
+        XCTAssertTrue(error.message.contains("max_completion_tokens"), error.message)
+        let response = try await reasoning.send(request).result.get()
+        XCTAssertEqual(response.usage?.completionTokens, 5)
+        let sent = try JSONValue.parse(try XCTUnwrap(stub.stats.lastBodies.last))
+        XCTAssertEqual(sent["max_completion_tokens"], 5)
+        XCTAssertNil(sent["max_tokens"])
+        XCTAssertEqual(request.body(for: .maxCompletionTokens)["max_completion_tokens"], 5)
+        XCTAssertEqual(request.body["max_tokens"], 5, "the identity keeps one spelling")
+        var sampling = Sampling()
+        sampling.maxTokens = 5
+        let legacy = TeacherRequest.completion(model: "fake-teacher", prompt: "Once", sampling: sampling)
+        XCTAssertEqual(legacy.body(for: .maxCompletionTokens)["max_tokens"], 5, "the completions endpoint keeps max_tokens")
+    }
+
     func testStreamingWithUsageAndLogprobsEqualsTheWholeAnswer() async throws {
         let c = try client()
         defer { Task { await c.shutdown() } }

@@ -37,6 +37,10 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.generate.sampling.maxTokens, 64)
         XCTAssertNil(c.judge)
         XCTAssertNil(c.privacy)
+        XCTAssertEqual(t.maxTokensField, .maxTokens)
+        let reasoning = try DistillConfig.parse(Self.smallest.replacingOccurrences(of: "model: fake-teacher", with: "model: fake-teacher\n    max_tokens_field: max_completion_tokens"),
+                                                baseDirectory: "/tmp")
+        XCTAssertEqual(reasoning.teachers["local"]?.maxTokensField, .maxCompletionTokens)
     }
 
     func error(_ yaml: String) -> String {
@@ -69,6 +73,8 @@ final class ConfigTests: XCTestCase {
                        "job.source: expected exactly one of prompts, self_instruct, evolve")
         XCTAssertEqual(error(Self.smallest.replacingOccurrences(of: "base_url: http://127.0.0.1:18080/v1", with: "base_url: localhost")),
                        #"teachers.local.base_url: expected an http(s) URL such as http://127.0.0.1:8000/v1, got "localhost""#)
+        XCTAssertEqual(error(Self.smallest.replacingOccurrences(of: "model: fake-teacher", with: "model: fake-teacher\n    max_tokens_field: max_length")),
+                       "teachers.local.max_tokens_field: takes max_tokens or max_completion_tokens, not max_length")
         XCTAssertEqual(error("teachers: [1, 2]"), "teachers: expected a mapping, got a list")
         XCTAssertTrue(error("teachers: {a: [}").contains("not valid YAML"))
     }
