@@ -22,16 +22,24 @@ public final class TeacherSession: Sendable {
         public var fromCache: Bool
     }
 
+    /// The key is needed only once a request has to leave: a job whose answers are all cached (a rerun,
+    /// an import of Batch answers) runs without it.
     public init(config: TeacherConfig, store: TeacherStore, budgetName: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        guard let key = environment[config.apiKeyEnv], !key.isEmpty else {
-            throw TeacherError.missingAPIKey(variable: config.apiKeyEnv, teacher: config.name)
-        }
+        let key = environment[config.apiKeyEnv].flatMap { $0.isEmpty ? nil : $0 }
+        hasKey = key != nil
         self.config = config
         self.store = store
         self.budgetName = budgetName
         client = try TeacherClient(baseURL: config.baseURL, apiKey: key, maxConnections: config.limits.maxInFlight, timeoutSeconds: config.timeoutSeconds,
                                    maxTokensField: config.maxTokensField)
         limiter = RateLimiter(config.limits)
+    }
+
+    private let hasKey: Bool
+
+    /// Throws the missing-key error before anything would be sent without one.
+    public func requireKey() throws {
+        guard hasKey else { throw TeacherError.missingAPIKey(variable: config.apiKeyEnv, teacher: config.name) }
     }
 
     public func shutdown() async { await client.shutdown() }
@@ -43,6 +51,7 @@ public final class TeacherSession: Sendable {
             counters.add(cacheHits: 1)
             return Answer(response: try TeacherResponse(raw: try JSONValue.parse(cached.response)), requestHash: key, created: cached.created, fromCache: true)
         }
+        try requireKey()
         try await probes.once(signature: ProbeGate.signature(request)) { try await self.probe(like: request) }
         return try await call(request, key: key, cache: true)
     }
@@ -50,6 +59,7 @@ public final class TeacherSession: Sendable {
     /// Sends until an answer comes or the error is final. Every attempt is reserved, paced, ledgered and
     /// settled on its own.
     func call(_ request: TeacherRequest, key: String, cache: Bool) async throws -> Answer {
+        try requireKey()
         var attempt = 0
         while true {
             if let reason = quotaStop.reason { throw reason }

@@ -150,9 +150,25 @@ final class SessionTests: StubTestCase {
         await s.shutdown()
     }
 
-    func testMissingAPIKeyIsAClearError() throws {
-        XCTAssertThrowsError(try TeacherSession(config: teacher(), store: TeacherStore(path: path("t.sqlite")), budgetName: "default", environment: [:])) {
-            XCTAssertEqual($0 as? TeacherError, .missingAPIKey(variable: "TEACHER_KEY", teacher: "local"))
+    /// Without the key nothing leaves (a clear error at the first request that would), but answers
+    /// already in the cache still come: a finished job reruns offline.
+    func testMissingAPIKeyIsAClearErrorOnlyWhenARequestMustLeave() async throws {
+        let store = try TeacherStore(path: path("t.sqlite"))
+        let keyed = try session(store: store)
+        _ = try await keyed.answer(chat("cached already"))
+        await keyed.shutdown()
+        stub.resetStats()
+        try store.openBudget("default", limitNano: nil, limitTokens: nil)
+        let keyless = try TeacherSession(config: teacher(), store: store, budgetName: "default", environment: [:])
+        defer { Task { await keyless.shutdown() } }
+        let replay = try await keyless.answer(chat("cached already"))
+        XCTAssertTrue(replay.fromCache)
+        do {
+            _ = try await keyless.answer(chat("never asked"))
+            XCTFail("an uncached request needs the key")
+        } catch {
+            XCTAssertEqual(error as? TeacherError, .missingAPIKey(variable: "TEACHER_KEY", teacher: "local"))
         }
+        XCTAssertEqual(stub.stats.requests, 0)
     }
 }
