@@ -18,19 +18,26 @@ struct ChoicePlan: Sendable {
 }
 
 /// Runs the choices of a request on the engine and merges their events into one stream, tagged with the
-/// choice index. Tokens become text through a streaming decoder (a character split across tokens is sent
-/// whole) and stop strings cut the text. Ending the merged stream early (the client went away, or the
-/// handler's task was cancelled) cancels every choice, which removes its sequence from the engine.
+/// choice index (see `ChoiceDecoder`). Ending the stream early (the client went away, or the handler's
+/// task was cancelled) cancels every choice, which removes its sequence from the engine.
 enum ChoiceStream {
     static func run(_ plans: [ChoicePlan], engine: GenerationEngine, served: ServedModel,
                     onFirstToken: @escaping @Sendable () -> Void) -> AsyncThrowingStream<(Int, ChoiceEvent), Error> {
-        let (merged, continuation) = AsyncThrowingStream<(Int, ChoiceEvent), Error>.makeStream()
         let firstToken = FirstTime(onFirstToken)
+        if plans.count == 1 { return single(plans[0], engine: engine, served: served, firstToken: firstToken) }
+        let (merged, continuation) = AsyncThrowingStream<(Int, ChoiceEvent), Error>.makeStream()
         let remaining = Countdown(plans.count)
         let tasks = plans.map { plan in
             Task {
                 do {
-                    try await runChoice(plan, engine: engine, served: served, firstToken: firstToken) { continuation.yield((plan.index, $0)) }
+                    var choice = ChoiceDecoder(plan, served: served)
+                    for try await event in engine.submit(plan.request) {
+                        if case .token = event { firstToken.fire() }
+                        for out in choice.handle(event) { continuation.yield((plan.index, out)) }
+                        if choice.done { break }
+                    }
+                    // The engine ends a stream without `.finished` only when this task was cancelled.
+                    guard choice.done else { throw CancellationError() }
                     if remaining.finishOne() { continuation.finish() }
                 } catch {
                     continuation.finish(throwing: error)
@@ -42,42 +49,87 @@ enum ChoiceStream {
         return merged
     }
 
-    private static func runChoice(_ plan: ChoicePlan, engine: GenerationEngine, served: ServedModel, firstToken: FirstTime,
-                                  emit: (ChoiceEvent) -> Void) async throws {
-        var decoder = served.tokenizer.streamingDecoder(skipSpecialTokens: true)
-        var stops = StopMatcher(plan.stopStrings)
-        var heldTokens: [ScoredToken] = []
-        var generated = 0
-        for try await event in engine.submit(plan.request) {
-            switch event {
-            case .prompt(let scored):
-                emit(.prompt(scored))
-            case .token(let scored):
-                firstToken.fire()
-                generated += 1
-                heldTokens.append(scored)
-                let (release, stopped) = stops.append(String(decoding: decoder.append(scored.token), as: UTF8.self))
-                if stopped {
-                    emit(.text(release, tokens: heldTokens))
-                    emit(.finished(.stop, completionTokens: generated))
-                    return
-                }
-                // One event per token (text may be empty: part of a character), unless the text might begin
-                // a stop string and has to wait for the next token.
-                if !release.isEmpty || !stops.isHolding {
-                    emit(.text(release, tokens: heldTokens))
-                    heldTokens = []
-                }
-            case .finished(let reason):
-                let (release, stopped) = stops.append(String(decoding: decoder.flush(), as: UTF8.self))
-                let rest = stopped ? release : release + stops.flush()
-                if !rest.isEmpty || !heldTokens.isEmpty { emit(.text(rest, tokens: heldTokens)) }
-                emit(.finished(stopped ? .stop : reason, completionTokens: generated))
-                return
+    /// One choice (the usual request) needs no merging: its events are made in the consumer's own task as
+    /// it asks for them, which saves a task switch per token. The consumer going away (its task cancelled,
+    /// the stream dropped) ends the engine's stream and so the sequence.
+    private static func single(_ plan: ChoicePlan, engine: GenerationEngine, served: ServedModel,
+                               firstToken: FirstTime) -> AsyncThrowingStream<(Int, ChoiceEvent), Error> {
+        let source = SingleChoice(plan, engine: engine, served: served, firstToken: firstToken)
+        return AsyncThrowingStream { try await source.next() }
+    }
+}
+
+/// What one choice's engine events become: text through a streaming decoder (a character split across
+/// tokens is sent whole), cut by the stop strings.
+struct ChoiceDecoder {
+    private var decoder: StreamingDecoder
+    private var stops: StopMatcher
+    private var heldTokens: [ScoredToken] = []
+    private var generated = 0
+    private(set) var done = false
+
+    init(_ plan: ChoicePlan, served: ServedModel) {
+        decoder = served.tokenizer.streamingDecoder(skipSpecialTokens: true)
+        stops = StopMatcher(plan.stopStrings)
+    }
+
+    mutating func handle(_ event: GenerationEvent) -> [ChoiceEvent] {
+        switch event {
+        case .prompt(let scored):
+            return [.prompt(scored)]
+        case .token(let scored):
+            generated += 1
+            heldTokens.append(scored)
+            let (release, stopped) = stops.append(String(decoding: decoder.append(scored.token), as: UTF8.self))
+            if stopped {
+                done = true
+                return [.text(release, tokens: heldTokens), .finished(.stop, completionTokens: generated)]
             }
+            // One event per token (text may be empty: part of a character), unless the text might begin
+            // a stop string and has to wait for the next token.
+            guard !release.isEmpty || !stops.isHolding else { return [] }
+            defer { heldTokens = [] }
+            return [.text(release, tokens: heldTokens)]
+        case .finished(let reason):
+            done = true
+            let (release, stopped) = stops.append(String(decoding: decoder.flush(), as: UTF8.self))
+            let rest = stopped ? release : release + stops.flush()
+            var out: [ChoiceEvent] = []
+            if !rest.isEmpty || !heldTokens.isEmpty { out.append(.text(rest, tokens: heldTokens)) }
+            out.append(.finished(stopped ? .stop : reason, completionTokens: generated))
+            return out
         }
-        // The engine ends a stream without `.finished` only when this task was cancelled.
-        throw CancellationError()
+    }
+}
+
+/// The single choice's state between two `next` calls; only the consuming task touches it.
+private final class SingleChoice: @unchecked Sendable {
+    private let index: Int
+    private let firstToken: FirstTime
+    /// Dropped as soon as the choice is done: a stop string ends the sequence in the engine at once.
+    private var events: AsyncThrowingStream<GenerationEvent, Error>.AsyncIterator?
+    private var choice: ChoiceDecoder
+    private var ready: [ChoiceEvent] = []
+
+    init(_ plan: ChoicePlan, engine: GenerationEngine, served: ServedModel, firstToken: FirstTime) {
+        index = plan.index
+        self.firstToken = firstToken
+        events = engine.submit(plan.request).makeAsyncIterator()
+        choice = ChoiceDecoder(plan, served: served)
+    }
+
+    func next() async throws -> (Int, ChoiceEvent)? {
+        while ready.isEmpty {
+            guard !choice.done, events != nil else { return nil }
+            guard let event = try await events?.next() else {
+                // The engine ends a stream without `.finished` only when this task was cancelled.
+                throw CancellationError()
+            }
+            if case .token = event { firstToken.fire() }
+            ready = choice.handle(event)
+            if choice.done { events = nil }
+        }
+        return (index, ready.removeFirst())
     }
 }
 
