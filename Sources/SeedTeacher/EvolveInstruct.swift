@@ -1,4 +1,5 @@
 import Foundation
+import SeedPrivacy
 
 /// Evol-Instruct's rewrites (Xu et al. 2024), in-depth and in-breadth.
 public enum EvolveOperation: String, CaseIterable, Sendable {
@@ -28,7 +29,7 @@ struct EvolveInstruct {
         for round in 0..<config.rounds {
             let current = prompts
             prompts = try await orderedConcurrentMap(current, limit: session.config.limits.maxInFlight) { k, prompt in
-                var rng = SplitMix64(seed: config.randomSeed ^ (UInt64(k) << 8 | UInt64(round)) &* 0x9E37_79B9_7F4A_7C15)
+                var rng = SplitMix(seed: config.randomSeed ^ (UInt64(k) << 8 | UInt64(round)) &* 0x9E37_79B9_7F4A_7C15)
                 let operation = config.operations[rng.below(config.operations.count)]
                 let request = TeacherRequest.chat(model: session.config.model,
                                                   messages: try job.outgoing([ChatMessage(role: "user", content: Self.rewritePrompt(prompt, operation))], system: config.stage.system),

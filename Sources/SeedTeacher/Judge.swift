@@ -1,4 +1,5 @@
 import Foundation
+import SeedPrivacy
 
 /// Teacher-as-judge: the teacher scores each answer from 1 to 10 and the job keeps those at or above the
 /// threshold. The judge sees the same desensitized text that the generator saw.
@@ -68,19 +69,7 @@ func orderedConcurrentMap<T: Sendable, R: Sendable>(_ items: [T], limit: Int, _ 
     }
 }
 
-/// SplitMix64: the job's deterministic choices (which seed tasks, which evolution) from a seed.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// The job's deterministic choices (which seed tasks, which evolution) come from SeedPrivacy's SplitMix64.
+extension SplitMix {
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SeedPrivacy
 
 /// Self-Instruct (Wang et al. 2023): the teacher is shown a few tasks, 6 from the seeds and 2 of its own
 /// earlier ones, and asked for more; new instructions pass Self-Instruct's filters and the near-duplicate
@@ -42,7 +43,7 @@ struct SelfInstruct {
 
     /// The prompt of request `request`: numbered example tasks, ending with the number the teacher goes on from.
     func examples(seeds: [String], machine: [String], request: Int) -> (text: String, next: Int) {
-        var rng = SplitMix64(seed: config.randomSeed ^ UInt64(request) &* 0x9E37_79B9_7F4A_7C15)
+        var rng = SplitMix(seed: config.randomSeed ^ UInt64(request) &* 0x9E37_79B9_7F4A_7C15)
         let fromMachine = min(2, machine.count, config.perPrompt / 4)
         var chosen: [String] = []
         var pool = seeds

@@ -17,7 +17,7 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(help: "Concurrent streams of the batched measurement.") var streams = 8
 
     func run() async throws {
-        do {
+        try await reportingErrorsAsync {
             let folder = URL(fileURLWithPath: model)
             if let randomShape { try writeRandomModel(randomShape, to: folder) }
             let served = try ServedModel.load(folder: folder, name: "bench")
@@ -58,11 +58,6 @@ struct BenchServeCommand: AsyncParsableCommand {
             }
             serving.cancel()
             server.engine.stop()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            printError("error: \(describe(error))")
-            throw ExitCode.failure
         }
     }
 

@@ -7,14 +7,26 @@ import SeedTrain
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let error as ExitCode {
-        throw error
-    } catch let error as ValidationError {
-        throw error
     } catch {
-        printError("error: \(describe(error))")
-        throw ExitCode.failure
+        throw reported(error)
     }
+}
+
+/// `reportingErrors` for async commands.
+func reportingErrorsAsync<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        throw reported(error)
+    }
+}
+
+/// What a command throws for `error`: the parser's own errors as they are (it prints usage for those),
+/// anything else printed as one line, then exit status 1.
+private func reported(_ error: Error) -> Error {
+    if error is ExitCode || error is ValidationError { return error }
+    printError("error: \(describe(error))")
+    return ExitCode.failure
 }
 
 func describe(_ error: Error) -> String {

@@ -95,16 +95,3 @@ final class DistillProgress: @unchecked Sendable {
     }
 }
 
-/// `reportingErrors` for async commands: a failure becomes one line `error: …` and exit status 1.
-func reportingErrorsAsync<T>(_ body: () async throws -> T) async throws -> T {
-    do {
-        return try await body()
-    } catch let error as ExitCode {
-        throw error
-    } catch let error as ValidationError {
-        throw error
-    } catch {
-        printError("error: \(describe(error))")
-        throw ExitCode.failure
-    }
-}

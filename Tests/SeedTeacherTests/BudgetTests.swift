@@ -1,4 +1,5 @@
 import Foundation
+import SeedPrivacy
 import GRDB
 @testable import SeedTeacher
 import SeedTeacherStub
@@ -9,7 +10,7 @@ final class BudgetTests: StubTestCase {
     /// would be): the spend never passes the limit, the ledger adds up to it, and when no fault interferes all
     /// but the last worst case of the budget is used.
     func testSpendNeverExceedsTheBudgetUnderConcurrency() async throws {
-        var rng = SplitMix64(seed: 2026)
+        var rng = SplitMix(seed: 2026)
         var usedShares: [Double] = []
         for run in 0..<16 {
             let worstCase = run % 2 == 0

@@ -1,4 +1,5 @@
 import Foundation
+import SeedPrivacy
 @testable import SeedTeacher
 import XCTest
 
@@ -14,7 +15,7 @@ final class DeduplicatorTests: XCTestCase {
     /// The MinHash prefilter keeps exactly what exact all-pairs ROUGE-L keeps, on a sample built to have
     /// many near duplicates.
     func testPrefilterAgreesWithExactRouge() {
-        var rng = SplitMix64(seed: 7)
+        var rng = SplitMix(seed: 7)
         let vocabulary = (0..<60).map { "w\($0)" }
         var texts: [String] = []
         for _ in 0..<400 {
