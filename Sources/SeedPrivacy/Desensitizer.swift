@@ -7,8 +7,13 @@ struct DesensitizeTransform: TextTransform {
     private var scratch = DetectorScratch()
     private var redactions: [EntityType: [UInt8]] = [:]
     // Per-batch buffers of `resolve`, kept for their storage.
+    /// The edits to pseudonymize, and for each the index of its value in `digests`.
     private var pending: [Int] = []
+    private var valueOf: [Int] = []
+    /// The batch's distinct values: digest, and the first edit that holds it.
     private var digests: [VaultDigest] = []
+    private var firstEdit: [Int] = []
+    private var distinct = DistinctDigests()
     private var stored: [VaultIndex.Stored?] = []
 
     init(policy: PrivacyPolicy, vault: Vault?, key: VaultKey?) {
@@ -22,11 +27,15 @@ struct DesensitizeTransform: TextTransform {
         detector.detect(text, key: key, scratch: &scratch) { edits.add(text, $0.start, $0.end, $0.type) }
     }
 
-    /// Pseudonymized values are looked up in the vault by digest, all of a batch under one lock; only the
-    /// values it lacks are copied out and added, in one transaction.
+    /// Pseudonymized values are looked up in the vault by digest, each distinct value of the batch once and
+    /// all under one lock; only the values it lacks are added, in one transaction, their originals read
+    /// from the edit list's arena.
     mutating func resolve(_ edits: inout EditList) throws {
         pending.removeAll(keepingCapacity: true)
+        valueOf.removeAll(keepingCapacity: true)
         digests.removeAll(keepingCapacity: true)
+        firstEdit.removeAll(keepingCapacity: true)
+        distinct.reset(expected: edits.count)
         for k in 0..<edits.count where !edits.edits[k].resolved {
             let type = edits.edits[k].type
             let op = policy.operatorFor(type)
@@ -40,26 +49,69 @@ struct DesensitizeTransform: TextTransform {
                 continue
             }
             guard let vault else { throw PrivacyError.vaultRequired }
+            let digest = edits.withOriginal(k) { vault.key.shortDigest(type: type, value: $0) }
+            let u = distinct.index(of: digest, in: &digests)
+            if u == firstEdit.count { firstEdit.append(k) }
             pending.append(k)
-            digests.append(edits.withOriginal(k) { vault.key.shortDigest(type: type, value: $0) })
+            valueOf.append(u)
         }
         guard let vault, !pending.isEmpty else { return }
         stored.removeAll(keepingCapacity: true)
-        stored.append(contentsOf: repeatElement(nil, count: pending.count))
+        stored.append(contentsOf: repeatElement(nil, count: digests.count))
         let generation = vault.lookUp(digests, into: &stored)
-        // A value repeated within the batch is asked for twice; the vault adds it once.
-        let missing = pending.indices.filter { stored[$0]?.serves(realistic: policy.realistic) != true }
-        let requests = missing.map {
-            (Vault.Request(type: edits.edits[pending[$0]].type, original: edits.original(pending[$0]), realistic: policy.realistic), digests[$0], stored[$0])
+        let realistic = policy.realistic
+        var missing: [Int] = []
+        var values: [Vault.NewValue] = []
+        for u in digests.indices where stored[u]?.serves(realistic: realistic) != true {
+            let e = edits.edits[firstEdit[u]]
+            missing.append(u)
+            values.append(Vault.NewValue(type: e.type, digest: digests[u], found: stored[u], original: e.originalStart..<e.originalEnd, realistic: realistic))
         }
-        for (m, s) in zip(missing, try vault.add(requests, asOf: generation)) { stored[m] = s }
+        if !values.isEmpty {
+            let added = try edits.originals.withUnsafeBufferPointer { try vault.add(values, originals: $0, asOf: generation) }
+            for (u, s) in zip(missing, added) { stored[u] = s }
+        }
         for (m, k) in pending.enumerated() {
-            let s = stored[m]!
-            if policy.realistic, let realistic = s.realistic {
-                edits.setReplacement(k, realistic)
+            let s = stored[valueOf[m]]!
+            if realistic, let text = s.realistic {
+                edits.setReplacement(k, text)
             } else {
                 edits.setPlaceholder(k, edits.edits[k].type, s.number)
             }
+        }
+    }
+}
+
+/// The distinct digests of one batch: an open-addressing set of indices into the batch's digest list,
+/// reused from batch to batch (the vault takes each value once).
+struct DistinctDigests {
+    private var slots: [Int32] = []
+    private var mask = 0
+
+    /// Empties the set, sized for up to `expected` digests.
+    mutating func reset(expected: Int) {
+        var size = 64
+        while size < 2 * expected { size *= 2 }
+        if slots.count == size {
+            slots.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
+        } else {
+            slots = [Int32](repeating: -1, count: size)
+        }
+        mask = size - 1
+    }
+
+    /// The index of `digest` in `list`, appended to it if it is new.
+    mutating func index(of digest: VaultDigest, in list: inout [VaultDigest]) -> Int {
+        var i = Int(truncatingIfNeeded: digest.low) & mask
+        while true {
+            let s = Int(slots[i])
+            if s < 0 {
+                slots[i] = Int32(list.count)
+                list.append(digest)
+                return list.count - 1
+            }
+            if list[s] == digest { return s }
+            i = (i + 1) & mask
         }
     }
 }

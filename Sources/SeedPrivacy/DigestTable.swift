@@ -1,70 +1,128 @@
+import CSeedSHA256
+import Foundation
+
 /// The vault's values by digest: an open-addressing table probed linearly from the digest's high word
-/// (already uniformly random). A slot holds the whole entry, so a lookup costs one cache miss where
-/// Dictionary's separate key and value arrays cost two or three; with hundreds of thousands of new values
-/// a second, each looked up and inserted once, that showed in profiles. Realistic surrogates, rare, live
-/// in a side array.
-struct DigestTable {
+/// (already uniformly random). A stream that meets hundreds of thousands of new values a second looks up
+/// and inserts each once, at a random place of a table far larger than the caches, so the layout is
+/// chosen for misses:
+/// - a slot is 16 bytes (four to a cache line) and holds the whole entry: one miss per probe, where
+///   Dictionary's separate key and value arrays cost two or three;
+/// - the slots live in their own mapping, backed by 2 MB pages where the kernel allows it
+///   (`MADV_HUGEPAGE`), so that a probe does not also miss the TLB (a million slots span 4,096 small
+///   pages, more than the TLB holds), and a new table needs no zeroing pass (a fresh mapping reads zero);
+/// - callers going through a batch call `prefetch` a few digests ahead, so that misses overlap.
+///
+/// A slot keeps the digest's high word and the top half of its low word: 96 bits, so two distinct values
+/// share a slot with probability 2⁻⁹⁶ per pair. Realistic surrogates, rare, live in a side dictionary.
+///
+/// A reference type: the vault's index owns the one table and never copies it.
+final class DigestTable {
     private struct Slot {
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-        /// 0 marks an empty slot (numbers start at 1).
-        var number: Int32 = 0
-        /// 1 + the index of the realistic surrogate in `realistics`, or 0.
-        var realistic: Int32 = 0
+        var high: UInt64
+        var low: UInt32
+        /// The surrogate number, 0 for an empty slot (numbers start at 1); the top bit says that the
+        /// value has a realistic surrogate in `realistics`.
+        var tagged: UInt32
     }
 
-    private var slots = [Slot](repeating: Slot(), count: 1 << 12)
-    private var realistics: [[UInt8]] = []
+    private static let realisticFlag: UInt32 = 1 << 31
+    private static let hugePage = 2 << 20
+    private var slots: UnsafeMutablePointer<Slot>
+    private var capacity: Int
+    private var mapping: (base: UnsafeMutableRawPointer, bytes: Int)
+    private var realistics: [VaultDigest: [UInt8]] = [:]
     private(set) var count = 0
 
+    init() {
+        capacity = 1 << 12
+        mapping = Self.map(slotCount: capacity)
+        slots = Self.slots(in: mapping)
+    }
+
+    deinit { munmap(mapping.base, mapping.bytes) }
+
+    @inline(__always) private func home(_ digest: VaultDigest) -> Int { Int(truncatingIfNeeded: digest.high) & (capacity - 1) }
+    @inline(__always) private static func lowKey(_ digest: VaultDigest) -> UInt32 { UInt32(truncatingIfNeeded: digest.low >> 32) }
+
+    /// Starts loading the slot where a probe for `digest` begins.
+    @inline(__always) func prefetch(_ digest: VaultDigest) { seed_prefetch(slots + home(digest)) }
+
     subscript(digest: VaultDigest) -> VaultIndex.Stored? {
-        slots.withUnsafeBufferPointer { s in
-            let mask = s.count - 1
-            var i = Int(truncatingIfNeeded: digest.high) & mask
-            while s[i].number != 0 {
-                if s[i].high == digest.high && s[i].low == digest.low {
-                    return VaultIndex.Stored(number: Int(s[i].number), realistic: s[i].realistic > 0 ? realistics[Int(s[i].realistic) - 1] : nil)
-                }
-                i = (i + 1) & mask
+        let low = Self.lowKey(digest)
+        var i = home(digest)
+        while slots[i].tagged != 0 {
+            if slots[i].high == digest.high && slots[i].low == low {
+                let tagged = slots[i].tagged
+                let realistic = tagged & Self.realisticFlag != 0 ? realistics[digest] : nil
+                return VaultIndex.Stored(number: Int(tagged & ~Self.realisticFlag), realistic: realistic)
             }
-            return nil
+            i = (i + 1) & (capacity - 1)
         }
+        return nil
     }
 
     /// Stores `value` for `digest`; a value without a realistic surrogate keeps the one already stored.
-    mutating func set(_ value: VaultIndex.Stored, for digest: VaultDigest) {
-        if (count + 1) * 2 > slots.count { grow() }
-        var realistic: Int32 = 0
+    func set(_ value: VaultIndex.Stored, for digest: VaultDigest) {
+        precondition(value.number > 0 && value.number < Int(Self.realisticFlag), "surrogate number out of range")
+        if (count + 1) * 2 > capacity { grow() }
+        var tagged = UInt32(value.number)
         if let r = value.realistic {
-            realistics.append(r)
-            realistic = Int32(realistics.count)
+            realistics[digest] = r
+            tagged |= Self.realisticFlag
         }
-        let mask = slots.count - 1
-        slots.withUnsafeMutableBufferPointer { s in
-            var i = Int(truncatingIfNeeded: digest.high) & mask
-            while s[i].number != 0 {
-                if s[i].high == digest.high && s[i].low == digest.low {
-                    s[i].number = Int32(value.number)
-                    if realistic > 0 { s[i].realistic = realistic }
-                    return
-                }
-                i = (i + 1) & mask
+        let low = Self.lowKey(digest)
+        var i = home(digest)
+        while slots[i].tagged != 0 {
+            if slots[i].high == digest.high && slots[i].low == low {
+                slots[i].tagged = tagged | (slots[i].tagged & Self.realisticFlag)
+                return
             }
-            s[i] = Slot(high: digest.high, low: digest.low, number: Int32(value.number), realistic: realistic)
-            count += 1
+            i = (i + 1) & (capacity - 1)
         }
+        slots[i] = Slot(high: digest.high, low: low, tagged: tagged)
+        count += 1
     }
 
-    private mutating func grow() {
-        let old = slots
-        slots = [Slot](repeating: Slot(), count: old.count * 2)
-        let mask = slots.count - 1
-        slots.withUnsafeMutableBufferPointer { s in
-            for slot in old where slot.number != 0 {
-                var i = Int(truncatingIfNeeded: slot.high) & mask
-                while s[i].number != 0 { i = (i + 1) & mask }
-                s[i] = slot
-            }
+    private func grow() {
+        let old = (slots: slots, capacity: capacity, mapping: mapping)
+        capacity *= 2
+        mapping = Self.map(slotCount: capacity)
+        slots = Self.slots(in: mapping)
+        let mask = capacity - 1
+        let ahead = 16
+        for j in 0..<old.capacity {
+            if j + ahead < old.capacity { seed_prefetch(slots + (Int(truncatingIfNeeded: old.slots[j + ahead].high) & mask)) }
+            let slot = old.slots[j]
+            guard slot.tagged != 0 else { continue }
+            var i = Int(truncatingIfNeeded: slot.high) & mask
+            while slots[i].tagged != 0 { i = (i + 1) & mask }
+            slots[i] = slot
         }
+        munmap(old.mapping.base, old.mapping.bytes)
+    }
+
+    /// A zeroed mapping for `slotCount` slots; from 2 MB up it is aligned to 2 MB and marked for huge pages.
+    private static func map(slotCount: Int) -> (base: UnsafeMutableRawPointer, bytes: Int) {
+        let bytes = slotCount * MemoryLayout<Slot>.stride
+        guard bytes >= hugePage else { return (mapAnonymous(bytes), bytes) }
+        // Over-map by one huge page, then give back the unaligned head and the tail.
+        let raw = mapAnonymous(bytes + hugePage)
+        let start = (Int(bitPattern: raw) + hugePage - 1) & ~(hugePage - 1)
+        let head = start - Int(bitPattern: raw)
+        if head > 0 { munmap(raw, head) }
+        if hugePage - head > 0 { munmap(UnsafeMutableRawPointer(bitPattern: start + bytes), hugePage - head) }
+        let base = UnsafeMutableRawPointer(bitPattern: start)!
+        _ = madvise(base, bytes, MADV_HUGEPAGE)
+        return (base, bytes)
+    }
+
+    private static func mapAnonymous(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let p, p != MAP_FAILED else { fatalError("the vault's index cannot map \(bytes) bytes: \(String(cString: strerror(errno)))") }
+        return p
+    }
+
+    private static func slots(in mapping: (base: UnsafeMutableRawPointer, bytes: Int)) -> UnsafeMutablePointer<Slot> {
+        mapping.base.bindMemory(to: Slot.self, capacity: mapping.bytes / MemoryLayout<Slot>.stride)
     }
 }

@@ -42,7 +42,10 @@ public final class Vault: @unchecked Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(60)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
+            // A block row is a few hundred kilobytes: 64 KB pages write it in a few calls instead of a hundred
+            // (SQLite takes the page size only while it creates the file; an existing vault keeps its own).
+            // The checkpoint interval is counted in pages, so it goes down to keep the WAL near 8 MB.
+            try db.execute(sql: "PRAGMA page_size = 65536; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 128")
         }
         do {
             pool = try SharedDatabase.openPool(path: path, configuration: configuration)
@@ -86,16 +89,43 @@ public final class Vault: @unchecked Sendable {
         }
     }
 
+    /// A value that `lookUp` did not find (or found without the realistic surrogate asked for), its
+    /// original given as a range of an arena that the caller passes along.
+    struct NewValue {
+        var type: EntityType
+        var digest: VaultDigest
+        /// What `lookUp` saw.
+        var found: VaultIndex.Stored?
+        var original: Range<Int>
+        var realistic: Bool
+    }
+
     /// The surrogate of every request. Values the vault does not hold yet are added in one transaction,
     /// which has committed when this returns.
     public func surrogates(for requests: [Request]) throws -> [[UInt8]] {
-        let digests = requests.map { r in r.original.withUnsafeBufferPointer { key.shortDigest(type: r.type, value: $0) } }
-        var stored = [VaultIndex.Stored?](repeating: nil, count: requests.count)
-        let generation = lookUp(digests, into: &stored)
-        let missing = requests.indices.filter { stored[$0]?.serves(realistic: requests[$0].realistic) != true }
-        let added = try add(missing.map { (requests[$0], digests[$0], stored[$0]) }, asOf: generation)
-        for (k, s) in zip(missing, added) { stored[k] = s }
-        return requests.indices.map { stored[$0]!.surrogate(type: requests[$0].type, realistic: requests[$0].realistic) }
+        // Each distinct value once (`add` takes every digest once), its original copied into one arena.
+        var firstOf: [VaultDigest: Int] = [:]
+        var values: [NewValue] = []
+        var arena: [UInt8] = []
+        let valueOf = requests.map { r -> Int in
+            let digest = r.original.withUnsafeBufferPointer { key.shortDigest(type: r.type, value: $0) }
+            if let u = firstOf[digest] {
+                values[u].realistic = values[u].realistic || r.realistic
+                return u
+            }
+            firstOf[digest] = values.count
+            values.append(NewValue(type: r.type, digest: digest, found: nil, original: arena.count..<(arena.count + r.original.count), realistic: r.realistic))
+            arena.append(contentsOf: r.original)
+            return values.count - 1
+        }
+        var stored = [VaultIndex.Stored?](repeating: nil, count: values.count)
+        let generation = lookUp(values.map(\.digest), into: &stored)
+        let missing = values.indices.filter { stored[$0]?.serves(realistic: values[$0].realistic) != true }
+        let added = try arena.withUnsafeBufferPointer { originals in
+            try add(missing.map { var v = values[$0]; v.found = stored[$0]; return v }, originals: originals, asOf: generation)
+        }
+        for (u, s) in zip(missing, added) { stored[u] = s }
+        return requests.indices.map { stored[valueOf[$0]]!.surrogate(type: requests[$0].type, realistic: requests[$0].realistic) }
     }
 
     /// What the vault holds for each digest (nil where nothing): one lock for a batch. Returns the index's
@@ -103,24 +133,28 @@ public final class Vault: @unchecked Sendable {
     @discardableResult
     func lookUp(_ digests: [VaultDigest], into stored: inout [VaultIndex.Stored?]) -> Int64 {
         lock.withLock {
-            for (k, d) in digests.enumerated() { stored[k] = index.values[d] }
+            let distance = VaultIndex.prefetchDistance
+            for (k, d) in digests.enumerated() {
+                if k + distance < digests.count { index.values.prefetch(digests[k + distance]) }
+                stored[k] = index.values[d]
+            }
             return index.syncedBlock
         }
     }
 
-    /// Adds values that `lookUp` did not find (or found without the realistic surrogate asked for) in one
-    /// write transaction; returns what each one is stored as once the transaction has committed. Another
-    /// process or worker may have added some of them meanwhile: the sync at the start of the transaction
-    /// finds those, and they keep their surrogates. `found` is what `lookUp` saw at `generation`: if no
-    /// block came since, the values need not be looked up again (a second miss in a large table).
-    func add(_ requests: [(request: Request, digest: VaultDigest, found: VaultIndex.Stored?)], asOf generation: Int64) throws -> [VaultIndex.Stored] {
-        guard !requests.isEmpty else { return [] }
+    /// Adds values in one write transaction (each digest at most once); returns what each one is stored as
+    /// once the transaction has committed. Another process or worker may have added some of them meanwhile:
+    /// the sync at the start of the transaction finds those, and they keep their surrogates. `found` is what
+    /// `lookUp` saw at `generation`: if no block came since, the values need not be looked up again (a
+    /// second miss in a large table).
+    func add(_ values: [NewValue], originals: UnsafeBufferPointer<UInt8>, asOf generation: Int64) throws -> [VaultIndex.Stored] {
+        guard !values.isEmpty else { return [] }
         do {
             return try pool.writeWithoutTransaction { db in
                 var block = VaultIndex.Pending()
                 try db.inTransaction(.immediate) {
                     try sync(db)
-                    block = lock.withLock { index.pending(for: requests, asOf: generation, key: key) }
+                    block = lock.withLock { index.pending(for: values, originals: originals, asOf: generation, key: key) }
                     if !block.entries.isEmpty {
                         let entries = VaultBlock.encode(block.entries)
                         let sealed = try key.sealBlock(block.originals, entries: entries)

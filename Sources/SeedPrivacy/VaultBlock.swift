@@ -24,29 +24,57 @@ struct VaultBlock {
     /// digest, original length and realistic surrogate (little-endian, lengths before bytes).
     static func encode(_ entries: [Entry]) -> [UInt8] {
         var types: [EntityType] = []
-        var typeIndex: [EntityType: Int] = [:]
-        for e in entries where typeIndex[e.type] == nil {
-            typeIndex[e.type] = types.count
-            types.append(e.type)
-        }
-        var out: [UInt8] = [formatVersion]
-        out.reserveCapacity(16 + entries.count * 36)
-        append(UInt32(types.count), 2, to: &out)
-        for t in types {
-            append(UInt32(t.name.utf8.count), 1, to: &out)
-            out.append(contentsOf: t.name.utf8)
-        }
-        append(UInt32(entries.count), 4, to: &out)
+        var typeOf: [Int] = []
+        typeOf.reserveCapacity(entries.count)
+        var size = 1 + 2 + 4
         for e in entries {
-            append(UInt32(typeIndex[e.type]!), 2, to: &out)
-            append(UInt32(e.number), 4, to: &out)
-            append(e.digest.high, to: &out)
-            append(e.digest.low, to: &out)
-            append(UInt32(e.originalLength), 4, to: &out)
-            append(UInt32(e.realistic?.count ?? 0), 2, to: &out)
-            if let r = e.realistic { out.append(contentsOf: r) }
+            // A block holds a handful of types: a search in a line beats hashing each entry's type.
+            var t = types.firstIndex { $0.code == e.type.code && $0 == e.type }
+            if t == nil {
+                t = types.count
+                types.append(e.type)
+                size += 1 + e.type.name.utf8.count
+            }
+            typeOf.append(t!)
+            size += 2 + 4 + 16 + 4 + 2 + (e.realistic?.count ?? 0)
         }
-        return out
+        // Written in place: a block holds thousands of entries, and an append per byte showed in profiles.
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var w = LittleEndianWriter(p: buffer.baseAddress!)
+            w.write(UInt64(formatVersion), 1)
+            w.write(UInt64(types.count), 2)
+            for t in types {
+                w.write(UInt64(t.name.utf8.count), 1)
+                w.write(Array(t.name.utf8))
+            }
+            w.write(UInt64(entries.count), 4)
+            for (e, t) in zip(entries, typeOf) {
+                w.write(UInt64(t), 2)
+                w.write(UInt64(e.number), 4)
+                w.write(e.digest.high, 8)
+                w.write(e.digest.low, 8)
+                w.write(UInt64(e.originalLength), 4)
+                w.write(UInt64(e.realistic?.count ?? 0), 2)
+                if let r = e.realistic { w.write(r) }
+            }
+            precondition(w.p - buffer.baseAddress! == size, "vault block size miscounted")
+            count = size
+        }
+    }
+
+    private struct LittleEndianWriter {
+        var p: UnsafeMutablePointer<UInt8>
+
+        /// The low `bytes` bytes of `v`, least significant first.
+        mutating func write(_ v: UInt64, _ bytes: Int) {
+            withUnsafeBytes(of: v.littleEndian) { p.update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: bytes) }
+            p += bytes
+        }
+
+        mutating func write(_ bytes: [UInt8]) {
+            bytes.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: $0.count) }
+            p += bytes.count
+        }
     }
 
     /// The entries of a stored block; nil if the bytes are not a block of this format.
@@ -68,14 +96,6 @@ struct VaultBlock {
                                  originalLength: Int(originalLength), realistic: realisticLength > 0 ? Array(realistic) : nil))
         }
         return entries
-    }
-
-    private static func append(_ v: UInt32, _ bytes: Int, to out: inout [UInt8]) {
-        for k in 0..<bytes { out.append(UInt8(truncatingIfNeeded: v >> (8 * k))) }
-    }
-
-    private static func append(_ v: UInt64, to out: inout [UInt8]) {
-        for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * k))) }
     }
 
     /// Bounds-checked little-endian reads.

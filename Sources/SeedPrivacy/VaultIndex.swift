@@ -20,7 +20,8 @@ struct VaultIndex {
         let text: [UInt8]
     }
 
-    private(set) var values = DigestTable()
+    /// A reference: `VaultIndex` lives in one vault and is never copied.
+    let values = DigestTable()
     /// Per type, the block of each number (`[number - 1]`); numbers of a type are handed out densely.
     private var blocks: [EntityType: [Int64]] = [:]
     private var takenRealistic: Set<RealisticKey> = []
@@ -35,7 +36,8 @@ struct VaultIndex {
     /// Records a committed block; blocks must come in id order.
     mutating func add(_ entries: [VaultBlock.Entry], block: Int64) {
         var hasRealistic = false
-        for e in entries {
+        for (k, e) in entries.enumerated() {
+            if k + Self.prefetchDistance < entries.count { values.prefetch(entries[k + Self.prefetchDistance].digest) }
             values.set(Stored(number: e.number, realistic: e.realistic), for: e.digest)
             Self.set(&blocks[e.type, default: []], number: e.number, to: block)
             if let r = e.realistic {
@@ -53,56 +55,70 @@ struct VaultIndex {
         list[number - 1] = block
     }
 
-    /// What a block made of these requests (the index's misses) should hold: new values get the next
-    /// numbers of their type, values that lack a requested realistic surrogate get one; `surrogates` is
-    /// the answer to each request. The index itself changes only once the block has committed.
+    /// How many digests ahead a batch loop asks for its table slots.
+    static let prefetchDistance = 8
+
+    /// What a block made of these values (the index's misses, each digest once) should hold: new values get
+    /// the next numbers of their type, values that lack a requested realistic surrogate get one; `stored` is
+    /// the answer to each value. The index itself changes only once the block has committed.
     struct Pending {
         var entries: [VaultBlock.Entry] = []
         var originals: [UInt8] = []
-        /// What each request is stored as, in request order.
+        /// What each value is stored as, in the order asked.
         var stored: [Stored] = []
         var id: Int64 = 0
     }
 
-    func pending(for requests: [(request: Vault.Request, digest: VaultDigest, found: Stored?)], asOf generation: Int64, key: VaultKey) -> Pending {
+    func pending(for values: [Vault.NewValue], originals: UnsafeBufferPointer<UInt8>, asOf generation: Int64, key: VaultKey) -> Pending {
         var block = Pending()
-        var entryOf: [VaultDigest: Int] = [:]
-        var next: [EntityType: Int] = [:]
+        block.stored.reserveCapacity(values.count)
+        var next = TypeCounters()
         var taken: Set<RealisticKey> = []
+        // Unchanged since the lookup: what it found still holds, and no slot need be probed again.
         let unchanged = generation == syncedBlock
-        for (r, digest, found) in requests {
-            var stored = unchanged ? found : values[digest]
-            if let e = entryOf[digest] { stored = Stored(number: block.entries[e].number, realistic: block.entries[e].realistic ?? stored?.realistic) }
-            if let stored, stored.serves(realistic: r.realistic) {
+        for (k, v) in values.enumerated() {
+            if !unchanged, k + Self.prefetchDistance < values.count { self.values.prefetch(values[k + Self.prefetchDistance].digest) }
+            let stored = unchanged ? v.found : self.values[v.digest]
+            if let stored, stored.serves(realistic: v.realistic) {
                 block.stored.append(stored)
                 continue
             }
-            let number = stored?.number ?? {
-                let n = next[r.type] ?? (blocks[r.type]?.count ?? 0) + 1
-                next[r.type] = n + 1
-                return n
-            }()
+            let number = stored?.number ?? next.take(v.type, first: (blocks[v.type]?.count ?? 0) + 1)
+            let original = UnsafeBufferPointer(rebasing: originals[v.original])
             var realistic: [UInt8]?
-            if r.realistic {
+            if v.realistic {
+                let like = Array(original)
                 for attempt in 0..<1000 {
-                    let seed = key.surrogateSeed(type: r.type, value: r.original, attempt: attempt)
-                    let candidate = RealisticKey(type: r.type, text: RealisticSurrogates.make(type: r.type, like: r.original, seed: seed))
+                    let seed = key.surrogateSeed(type: v.type, value: like, attempt: attempt)
+                    let candidate = RealisticKey(type: v.type, text: RealisticSurrogates.make(type: v.type, like: like, seed: seed))
                     guard !takenRealistic.contains(candidate), taken.insert(candidate).inserted else { continue }
                     realistic = candidate.text
                     break
                 }
             }
-            let entry = VaultBlock.Entry(type: r.type, number: number, digest: digest, originalLength: r.original.count, realistic: realistic)
-            if let e = entryOf[digest] {
-                block.entries[e].realistic = realistic
-            } else {
-                entryOf[digest] = block.entries.count
-                block.entries.append(entry)
-                block.originals.append(contentsOf: r.original)
-            }
+            block.entries.append(VaultBlock.Entry(type: v.type, number: number, digest: v.digest, originalLength: original.count, realistic: realistic))
+            block.originals.append(contentsOf: original)
             block.stored.append(Stored(number: number, realistic: realistic))
         }
         return block
+    }
+}
+
+/// The next surrogate number of each type within one block: a handful of types, searched in a line (a
+/// dictionary lookup per value showed in profiles).
+private struct TypeCounters {
+    private var types: [EntityType] = []
+    private var next: [Int] = []
+
+    /// The next number of `type` (`first` if the block has none of it yet), and counts it.
+    mutating func take(_ type: EntityType, first: Int) -> Int {
+        for k in types.indices where types[k].code == type.code && types[k] == type {
+            next[k] += 1
+            return next[k] - 1
+        }
+        types.append(type)
+        next.append(first + 1)
+        return first
     }
 }
 
