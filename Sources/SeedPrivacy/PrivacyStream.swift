@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// How a stream runs.
 public struct StreamOptions: Sendable {
@@ -57,22 +58,25 @@ public struct StreamSummary: Sendable {
     }
 }
 
-/// Reads lines from a file descriptor in bounded batches, cut at line ends.
+/// Reads lines from a file descriptor in bounded batches, cut at line ends. The input is read straight into
+/// the batch's own buffer: the only copy is the unfinished line after the cut, carried to the next batch.
 struct LineBatchReader {
     let fd: Int32
     let batchBytes: Int
     let format: StreamFormat
-    private var pending: [UInt8] = []
+    /// What was read after the last batch's cut.
+    private var carry: [UInt8] = []
     private var eof = false
     private(set) var nextLineNumber: Int
     private(set) var bytesRead = 0
     /// Input offset of the end of the last batch handed out.
     private(set) var consumed: Int
+    private static let readSize = 1 << 16
 
     /// `fd` is positioned at `offset`, the start of line `line`.
     init(fd: Int32, batchBytes: Int, format: StreamFormat, offset: Int = 0, line: Int = 1) {
         self.fd = fd
-        self.batchBytes = batchBytes
+        self.batchBytes = max(1, batchBytes)
         self.format = format
         consumed = offset
         nextLineNumber = line
@@ -80,16 +84,23 @@ struct LineBatchReader {
 
     /// The next batch, or nil at the end of the input.
     mutating func next() throws -> LineBatch? {
-        while !eof && (pending.count < batchBytes || !hasCut()) {
-            try fill()
+        var bytes = try startBatch()
+        // A line longer than a batch: read on until it ends.
+        var searched = 0
+        while !eof, !bytes[searched...].contains(.newline) {
+            searched = bytes.count
+            let chunk = try readChunk()
+            bytes.append(contentsOf: chunk)
         }
-        guard !pending.isEmpty else { return nil }
-        var cut = pending.count
-        if !eof || pending.last == .newline {
-            cut = cutPoint()
+        guard !bytes.isEmpty else { return nil }
+        var cut = bytes.count
+        if !eof || bytes.last == .newline {
+            cut = cutPoint(bytes)
         }
-        let bytes = Array(pending[0..<cut])
-        pending.removeSubrange(0..<cut)
+        if cut < bytes.count {
+            carry = Array(bytes[cut...])
+            bytes.removeSubrange(cut...)
+        }
         var lines: [Range<Int>] = []
         var start = 0
         bytes.withUnsafeBufferPointer { b in
@@ -106,35 +117,66 @@ struct LineBatchReader {
         return batch
     }
 
-    private func hasCut() -> Bool { pending.lastIndex(of: .newline) != nil }
+    /// The carried bytes, then reads until the batch size, in one buffer (not zeroed first).
+    private mutating func startBatch() throws -> [UInt8] {
+        let carried = carry
+        carry = []
+        let capacity = max(batchBytes, carried.count) + Self.readSize
+        var ended = eof
+        var added = 0
+        defer {
+            eof = ended
+            bytesRead += added
+        }
+        return try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            let base = buffer.baseAddress!
+            carried.withUnsafeBufferPointer { if let c = $0.baseAddress { base.update(from: c, count: $0.count) } }
+            count = carried.count
+            while !ended && count < batchBytes {
+                let n = try Self.read(fd, base + count, capacity - count)
+                if n == 0 { ended = true }
+                count += n
+                added += n
+            }
+        }
+    }
+
+    /// Up to `readSize` more bytes (empty at the end of the input).
+    private mutating func readChunk() throws -> [UInt8] {
+        var ended = false
+        let chunk = try [UInt8](unsafeUninitializedCapacity: Self.readSize) { buffer, count in
+            count = try Self.read(fd, buffer.baseAddress!, buffer.count)
+            ended = count == 0
+        }
+        if ended { eof = true }
+        bytesRead += chunk.count
+        return chunk
+    }
+
+    /// One read(2), retried on EINTR; 0 at the end of the input.
+    private static func read(_ fd: Int32, _ into: UnsafeMutablePointer<UInt8>, _ count: Int) throws -> Int {
+        while true {
+            let n = Glibc.read(fd, into, count)
+            if n >= 0 { return n }
+            if errno != EINTR { throw PrivacyError.io(path: "input", reason: String(cString: strerror(errno))) }
+        }
+    }
 
     /// Just after the last newline at or before the batch size (after the first one if a line is longer).
     /// Plain text is cut at a blank line where there is one in the last quarter, so that a multi-line
     /// block (a PEM key) is rarely split between batches.
-    private func cutPoint() -> Int {
-        let limit = min(pending.count, batchBytes)
+    private func cutPoint(_ bytes: [UInt8]) -> Int {
+        let limit = min(bytes.count, batchBytes)
         if format == .text {
             var i = limit - 1
             while i > limit * 3 / 4 {
-                if pending[i] == .newline && pending[i - 1] == .newline { return i + 1 }
+                if bytes[i] == .newline && bytes[i - 1] == .newline { return i + 1 }
                 i -= 1
             }
         }
-        if let last = pending[0..<limit].lastIndex(of: .newline) { return last + 1 }
-        if let first = pending[limit...].firstIndex(of: .newline) { return first + 1 }
-        return pending.count
-    }
-
-    private mutating func fill() throws {
-        var chunk = [UInt8](repeating: 0, count: max(batchBytes, 1 << 16))
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { return }
-            throw PrivacyError.io(path: "input", reason: String(cString: strerror(errno)))
-        }
-        if n == 0 { eof = true; return }
-        pending.append(contentsOf: chunk[0..<n])
-        bytesRead += n
+        if let last = bytes[0..<limit].lastIndex(of: .newline) { return last + 1 }
+        if let first = bytes[limit...].firstIndex(of: .newline) { return first + 1 }
+        return bytes.count
     }
 }
 
