@@ -44,38 +44,75 @@ void seed_sha256_compress_portable(uint32_t state[8], const uint8_t *data, size_
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
+// The instructions want the state as ABEF and CDGH.
+__attribute__((target("sha,sse4.1,ssse3")))
+static inline void load_state(const uint32_t state[8], __m128i *abef, __m128i *cdgh) {
+    __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&state[0]), 0xB1);  // CDAB
+    __m128i efgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&state[4]), 0x1B);  // EFGH
+    *abef = _mm_alignr_epi8(tmp, efgh, 8);
+    *cdgh = _mm_blend_epi16(efgh, tmp, 0xF0);
+}
+
+__attribute__((target("sha,sse4.1,ssse3")))
+static inline void store_state(uint32_t state[8], __m128i abef, __m128i cdgh) {
+    __m128i tmp = _mm_shuffle_epi32(abef, 0x1B);  // FEBA
+    cdgh = _mm_shuffle_epi32(cdgh, 0xB1);  // DCHG
+    _mm_storeu_si128((__m128i *)&state[0], _mm_blend_epi16(tmp, cdgh, 0xF0));  // DCBA
+    _mm_storeu_si128((__m128i *)&state[4], _mm_alignr_epi8(cdgh, tmp, 8));  // HGFE
+}
+
+// W[4i..4i+3] of a block: the first four straight from the data, then from W[t-16..t-1]: msg1 and msg2 do
+// the sigma functions, alignr supplies W[t-7..t-4]. `m` holds the last sixteen words.
+__attribute__((target("sha,sse4.1,ssse3")))
+static inline __m128i schedule(__m128i m[4], int i, const uint8_t *data) {
+    const __m128i byteswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i w;
+    if (i < 4) {
+        w = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 16 * i)), byteswap);
+    } else {
+        __m128i x = _mm_add_epi32(_mm_sha256msg1_epu32(m[i & 3], m[(i + 1) & 3]), _mm_alignr_epi8(m[(i + 3) & 3], m[(i + 2) & 3], 4));
+        w = _mm_sha256msg2_epu32(x, m[(i + 3) & 3]);
+    }
+    m[i & 3] = w;
+    return _mm_add_epi32(w, _mm_loadu_si128((const __m128i *)&K[4 * i]));
+}
+
 __attribute__((target("sha,sse4.1,ssse3")))
 static void compress_sha_ni(uint32_t state[8], const uint8_t *data, size_t blocks) {
-    const __m128i byteswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-    // The instructions want the state as ABEF and CDGH.
-    __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&state[0]), 0xB1);  // CDAB
-    __m128i state1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&state[4]), 0x1B);  // EFGH
-    __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);  // ABEF
-    state1 = _mm_blend_epi16(state1, tmp, 0xF0);  // CDGH
+    __m128i state0, state1;
+    load_state(state, &state0, &state1);
     for (; blocks > 0; blocks--, data += 64) {
         const __m128i abef = state0, cdgh = state1;
         __m128i m[4];
         for (int i = 0; i < 16; i++) {
-            __m128i w;
-            if (i < 4) {
-                w = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 16 * i)), byteswap);
-            } else {
-                // W[t..t+3] from W[t-16..t-1]: msg1 and msg2 do the sigma functions, alignr supplies W[t-7..t-4].
-                __m128i x = _mm_add_epi32(_mm_sha256msg1_epu32(m[i & 3], m[(i + 1) & 3]), _mm_alignr_epi8(m[(i + 3) & 3], m[(i + 2) & 3], 4));
-                w = _mm_sha256msg2_epu32(x, m[(i + 3) & 3]);
-            }
-            m[i & 3] = w;
-            __m128i msg = _mm_add_epi32(w, _mm_loadu_si128((const __m128i *)&K[4 * i]));
+            __m128i msg = schedule(m, i, data);
             state1 = _mm_sha256rnds2_epu32(state1, state0, msg);
             state0 = _mm_sha256rnds2_epu32(state0, state1, _mm_shuffle_epi32(msg, 0x0E));
         }
         state0 = _mm_add_epi32(state0, abef);
         state1 = _mm_add_epi32(state1, cdgh);
     }
-    tmp = _mm_shuffle_epi32(state0, 0x1B);  // FEBA
-    state1 = _mm_shuffle_epi32(state1, 0xB1);  // DCHG
-    _mm_storeu_si128((__m128i *)&state[0], _mm_blend_epi16(tmp, state1, 0xF0));  // DCBA
-    _mm_storeu_si128((__m128i *)&state[4], _mm_alignr_epi8(state1, tmp, 8));  // HGFE
+    store_state(state, state0, state1);
+}
+
+// Two messages round by round: each round waits for the one before it, so a second, independent chain
+// fills the gaps, and a pair costs little more than one.
+__attribute__((target("sha,sse4.1,ssse3")))
+static void compress_pair_sha_ni(uint32_t state_a[8], const uint8_t *a, uint32_t state_b[8], const uint8_t *b) {
+    __m128i a0, a1, b0, b1;
+    load_state(state_a, &a0, &a1);
+    load_state(state_b, &b0, &b1);
+    const __m128i abef_a = a0, cdgh_a = a1, abef_b = b0, cdgh_b = b1;
+    __m128i ma[4], mb[4];
+    for (int i = 0; i < 16; i++) {
+        __m128i msg_a = schedule(ma, i, a), msg_b = schedule(mb, i, b);
+        a1 = _mm_sha256rnds2_epu32(a1, a0, msg_a);
+        b1 = _mm_sha256rnds2_epu32(b1, b0, msg_b);
+        a0 = _mm_sha256rnds2_epu32(a0, a1, _mm_shuffle_epi32(msg_a, 0x0E));
+        b0 = _mm_sha256rnds2_epu32(b0, b1, _mm_shuffle_epi32(msg_b, 0x0E));
+    }
+    store_state(state_a, _mm_add_epi32(a0, abef_a), _mm_add_epi32(a1, cdgh_a));
+    store_state(state_b, _mm_add_epi32(b0, abef_b), _mm_add_epi32(b1, cdgh_b));
 }
 
 int seed_sha256_has_extensions(void) {
@@ -94,10 +131,22 @@ void seed_sha256_compress(uint32_t state[8], const uint8_t *data, size_t blocks)
         seed_sha256_compress_portable(state, data, blocks);
     }
 }
+void seed_sha256_compress_pair(uint32_t state_a[8], const uint8_t *a, uint32_t state_b[8], const uint8_t *b) {
+    if (seed_sha256_has_extensions()) {
+        compress_pair_sha_ni(state_a, a, state_b, b);
+    } else {
+        seed_sha256_compress_portable(state_a, a, 1);
+        seed_sha256_compress_portable(state_b, b, 1);
+    }
+}
 #else
 int seed_sha256_has_extensions(void) { return 0; }
 
 void seed_sha256_compress(uint32_t state[8], const uint8_t *data, size_t blocks) {
     seed_sha256_compress_portable(state, data, blocks);
+}
+void seed_sha256_compress_pair(uint32_t state_a[8], const uint8_t *a, uint32_t state_b[8], const uint8_t *b) {
+    seed_sha256_compress_portable(state_a, a, 1);
+    seed_sha256_compress_portable(state_b, b, 1);
 }
 #endif

@@ -8,7 +8,8 @@ struct DesensitizeTransform: TextTransform {
     private var redactions: [EntityType: [UInt8]] = [:]
     // Per-batch buffers of `resolve`, kept for their storage.
     /// The edits to pseudonymize, and for each the index of its value in `digests`.
-    private var pending: [Int] = []
+    fileprivate var pending: [Int] = []
+    fileprivate var pendingDigests: [VaultDigest] = []
     private var valueOf: [Int] = []
     /// The batch's distinct values: digest, and the first edit that holds it.
     private var digests: [VaultDigest] = []
@@ -48,14 +49,16 @@ struct DesensitizeTransform: TextTransform {
                 }
                 continue
             }
-            guard let vault else { throw PrivacyError.vaultRequired }
-            let digest = edits.withOriginal(k) { vault.key.shortDigest(type: type, value: $0) }
-            let u = distinct.index(of: digest, in: &digests)
-            if u == firstEdit.count { firstEdit.append(k) }
+            guard vault != nil else { throw PrivacyError.vaultRequired }
             pending.append(k)
-            valueOf.append(u)
         }
         guard let vault, !pending.isEmpty else { return }
+        computeDigests(edits, key: vault.key)
+        for (m, k) in pending.enumerated() {
+            let u = distinct.index(of: pendingDigests[m], in: &digests)
+            if u == firstEdit.count { firstEdit.append(k) }
+            valueOf.append(u)
+        }
         stored.removeAll(keepingCapacity: true)
         stored.append(contentsOf: repeatElement(nil, count: digests.count))
         let generation = vault.lookUp(digests, into: &stored)
@@ -77,6 +80,30 @@ struct DesensitizeTransform: TextTransform {
                 edits.setReplacement(k, text)
             } else {
                 edits.setPlaceholder(k, edits.edits[k].type, s.number)
+            }
+        }
+    }
+}
+
+extension DesensitizeTransform {
+    /// The digest of every pending edit, two at a time (see `KeyedDigest.macPair`).
+    fileprivate mutating func computeDigests(_ edits: EditList, key: VaultKey) {
+        pendingDigests.removeAll(keepingCapacity: true)
+        edits.originals.withUnsafeBufferPointer { originals in
+            func edit(_ m: Int) -> (type: EntityType, value: UnsafeBufferPointer<UInt8>) {
+                let e = edits.edits[pending[m]]
+                return (e.type, UnsafeBufferPointer(rebasing: originals[e.originalStart..<e.originalEnd]))
+            }
+            var m = 0
+            while m + 1 < pending.count {
+                let (a, b) = key.shortDigests(edit(m), edit(m + 1))
+                pendingDigests.append(a)
+                pendingDigests.append(b)
+                m += 2
+            }
+            if m < pending.count {
+                let e = edit(m)
+                pendingDigests.append(key.shortDigest(type: e.type, value: e.value))
             }
         }
     }

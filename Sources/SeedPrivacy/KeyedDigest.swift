@@ -83,12 +83,73 @@ struct KeyedDigest: Sendable {
 
     /// SHA-256 padding after `used` bytes in `block` (which has room for two blocks), then the last compressions.
     private static func finish(_ state: inout SIMD8<UInt32>, _ block: UnsafeMutablePointer<UInt8>, used: Int, totalBytes: Int) {
+        compress(&state, block, pad(block, used: used, totalBytes: totalBytes))
+    }
+
+    /// Writes SHA-256's padding after `used` bytes of `block` for a message of `totalBytes`; returns the
+    /// number of blocks (one or two) left to compress.
+    private static func pad(_ block: UnsafeMutablePointer<UInt8>, used: Int, totalBytes: Int) -> Int {
         block[used] = 0x80
         let blocks = used + 9 <= 64 ? 1 : 2
         (block + used + 1).update(repeating: 0, count: 64 * blocks - used - 9)
         let bits = UInt64(totalBytes) * 8
         for k in 0..<8 { block[64 * blocks - 1 - k] = UInt8(truncatingIfNeeded: bits >> (8 * UInt64(k))) }
-        compress(&state, block, blocks)
+        return blocks
+    }
+
+    /// The MACs of two values at once: the SHA extensions' rounds wait on each other, so two interleaved
+    /// messages cost little more than one (`seed_sha256_compress_pair`). A value too long for two blocks
+    /// goes alone.
+    func macPair(_ a: (type: EntityType, value: UnsafeBufferPointer<UInt8>), _ b: (type: EntityType, value: UnsafeBufferPointer<UInt8>)) -> (SIMD8<UInt32>, SIMD8<UInt32>) {
+        var nameA = a.type.name, nameB = b.type.name
+        return nameA.withUTF8 { prefixA in
+            nameB.withUTF8 { prefixB in
+                let usedA = prefixA.count + 1 + a.value.count, usedB = prefixB.count + 1 + b.value.count
+                guard usedA + 9 <= 128, usedB + 9 <= 128 else {
+                    return (mac(prefix: prefixA, value: a.value), mac(prefix: prefixB, value: b.value))
+                }
+                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
+                    let blockA = buffer.baseAddress!, blockB = blockA + 128
+                    let blocksA = Self.padInner(blockA, prefixA, a.value), blocksB = Self.padInner(blockB, prefixB, b.value)
+                    var stateA = inner, stateB = inner
+                    Self.compressPair(&stateA, blockA, &stateB, blockB)
+                    switch (blocksA, blocksB) {
+                    case (2, 2): Self.compressPair(&stateA, blockA + 64, &stateB, blockB + 64)
+                    case (2, _): Self.compress(&stateA, blockA + 64, 1)
+                    case (_, 2): Self.compress(&stateB, blockB + 64, 1)
+                    default: break
+                    }
+                    // The outer hashes of the 32-byte inner digests: one block each.
+                    for w in 0..<8 {
+                        Self.storeBigEndian(stateA[w], blockA + 4 * w)
+                        Self.storeBigEndian(stateB[w], blockB + 4 * w)
+                    }
+                    _ = Self.pad(blockA, used: 32, totalBytes: 64 + 32)
+                    _ = Self.pad(blockB, used: 32, totalBytes: 64 + 32)
+                    stateA = outer
+                    stateB = outer
+                    Self.compressPair(&stateA, blockA, &stateB, blockB)
+                    return (stateA, stateB)
+                }
+            }
+        }
+    }
+
+    /// The inner message after the key block (prefix, a zero byte, the value), padded; returns its blocks.
+    private static func padInner(_ block: UnsafeMutablePointer<UInt8>, _ prefix: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Int {
+        if let p = prefix.baseAddress { block.update(from: p, count: prefix.count) }
+        block[prefix.count] = 0
+        if let v = value.baseAddress { (block + prefix.count + 1).update(from: v, count: value.count) }
+        let used = prefix.count + 1 + value.count
+        return pad(block, used: used, totalBytes: 64 + used)
+    }
+
+    @inline(__always) private static func compressPair(_ a: inout SIMD8<UInt32>, _ dataA: UnsafePointer<UInt8>, _ b: inout SIMD8<UInt32>, _ dataB: UnsafePointer<UInt8>) {
+        withUnsafeMutableBytes(of: &a) { pa in
+            withUnsafeMutableBytes(of: &b) { pb in
+                seed_sha256_compress_pair(pa.baseAddress!.assumingMemoryBound(to: UInt32.self), dataA, pb.baseAddress!.assumingMemoryBound(to: UInt32.self), dataB)
+            }
+        }
     }
 
     @inline(__always) private static func storeBigEndian(_ w: UInt32, _ p: UnsafeMutablePointer<UInt8>) {

@@ -66,8 +66,17 @@ public struct VaultKey: @unchecked Sendable {
 
     /// The first 128 bits of `digest`, without an array.
     func shortDigest(type: EntityType, value: UnsafeBufferPointer<UInt8>) -> VaultDigest {
-        let words = keyedDigest.mac(type: type, value: value)
-        return VaultDigest(high: UInt64(words[0]) << 32 | UInt64(words[1]), low: UInt64(words[2]) << 32 | UInt64(words[3]))
+        Self.short(keyedDigest.mac(type: type, value: value))
+    }
+
+    /// The short digests of two values, computed together (see `KeyedDigest.macPair`).
+    func shortDigests(_ a: (type: EntityType, value: UnsafeBufferPointer<UInt8>), _ b: (type: EntityType, value: UnsafeBufferPointer<UInt8>)) -> (VaultDigest, VaultDigest) {
+        let (x, y) = keyedDigest.macPair(a, b)
+        return (Self.short(x), Self.short(y))
+    }
+
+    private static func short(_ words: SIMD8<UInt32>) -> VaultDigest {
+        VaultDigest(high: UInt64(words[0]) << 32 | UInt64(words[1]), low: UInt64(words[2]) << 32 | UInt64(words[3]))
     }
 
     /// A seed for the realistic surrogate of a value (attempt > 0 after a collision).
