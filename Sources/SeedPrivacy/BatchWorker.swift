@@ -41,6 +41,8 @@ final class BatchWorker<Transform: TextTransform> {
     private var edits = EditList()
     private var unescaped: [UInt8] = []
     private var rejected: [Bool] = []
+    /// The entities written, per type, for the batch's result.
+    private var counts = SmallTypeMap<Int>()
 
     init(transform: Transform, format: StreamFormat, selector: FieldSelector?, onError: BadLinePolicy) {
         self.transform = transform
@@ -51,6 +53,7 @@ final class BatchWorker<Transform: TextTransform> {
 
     func process(_ batch: LineBatch) throws -> BatchResult {
         edits.removeAll()
+        counts.removeAll()
         var result = BatchResult()
         result.output.reserveCapacity(batch.bytes.count + batch.bytes.count / 8)
         try batch.bytes.withUnsafeBufferPointer { input in
@@ -94,6 +97,7 @@ final class BatchWorker<Transform: TextTransform> {
                 }
             }
         }
+        for (type, count) in zip(counts.types, counts.values) { result.counts[type] = count }
         return result
     }
 
@@ -150,7 +154,7 @@ final class BatchWorker<Transform: TextTransform> {
             if e.unknown {
                 result.unknown[e.type, default: 0] += 1
             } else {
-                result.counts[e.type, default: 0] += 1
+                counts[e.type, default: 0] += 1
             }
             position = e.end
             k += 1

@@ -33,33 +33,35 @@ func fastHash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
 
 /// A fixed set of 64-bit hashes (the name lists): open addressing over a power-of-two table, probed with
 /// the hash itself, so that a lookup is a few loads instead of a SipHash.
-struct HashSet64: Sendable {
-    private let slots: [UInt64]
+struct HashSet64: @unchecked Sendable {
+    /// Never freed: the sets are built once for tables that live as long as the process (the name lists),
+    /// and a plain pointer costs no reference counting on every probe, where an array's buffer was
+    /// retained and released around each lookup.
+    private let slots: UnsafePointer<UInt64>
     private let mask: Int
 
     init(_ values: some Sequence<UInt64>) {
         let distinct = Set(values.map { $0 == 0 ? 1 : $0 })
         var size = 16
         while size < distinct.count * 4 { size *= 2 }
-        var slots = [UInt64](repeating: 0, count: size)
+        let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: size)
+        slots.initialize(repeating: 0, count: size)
         for v in distinct {
             var i = Int(truncatingIfNeeded: mix64(v)) & (size - 1)
             while slots[i] != 0 { i = (i + 1) & (size - 1) }
             slots[i] = v
         }
-        self.slots = slots
+        self.slots = UnsafePointer(slots)
         mask = size - 1
     }
 
     @inline(__always) func contains(_ value: UInt64) -> Bool {
         let v = value == 0 ? 1 : value
         var i = Int(truncatingIfNeeded: mix64(v)) & mask
-        return slots.withUnsafeBufferPointer { s in
-            while s[i] != 0 {
-                if s[i] == v { return true }
-                i = (i + 1) & mask
-            }
-            return false
+        while slots[i] != 0 {
+            if slots[i] == v { return true }
+            i = (i + 1) & mask
         }
+        return false
     }
 }

@@ -58,7 +58,6 @@ extension TextScanner {
     }
 
     mutating func scanPerson(_ i: Int) -> Int? {
-        let names = NameTables.shared
         let w = nameWordEnd(i)
         guard w - i >= 1 else { return nil }
         let h = nameHash(p + i, w - i)
@@ -98,7 +97,7 @@ extension TextScanner {
         }
         if b == 0xEF, let end = scanFullWidthNumber(i) { return end }
         if b >= 0xE4, b <= 0xE9, let c = hanCharacter(at: i) {
-            if NameTables.shared.isCueStart(c), let end = scanChineseCue(i) { return end }
+            if names.isCueStart(c), let end = scanChineseCue(i) { return end }
             return i + 3
         }
         if b >= 0xF0 { return i + 4 }
@@ -138,7 +137,6 @@ extension TextScanner {
     }
 
     private mutating func scanChineseCue(_ i: Int) -> Int? {
-        let names = NameTables.shared
         for title in names.chineseTitlesAfter where matchesHan(title, at: i) {
             // The name is the one to three ideographs before the title, starting with a surname.
             for length in [3, 2, 1] {

@@ -9,6 +9,9 @@ struct TextScanner {
     let n: Int
     /// The caller's buffers, held for the length of the scan: `found` collects the detections.
     var scratch = DetectorScratch()
+    /// Read once per text: the global's accessor (a once-check and a retain) showed in profiles when it ran
+    /// for every capitalised word and Chinese character. The tables live as long as the process.
+    unowned(unsafe) let names = NameTables.shared
 
     init(_ p: UnsafePointer<UInt8>, count: Int, scratch: inout DetectorScratch) {
         self.p = p

@@ -72,7 +72,8 @@ struct VaultIndex {
     func pending(for values: [Vault.NewValue], originals: UnsafeBufferPointer<UInt8>, asOf generation: Int64, key: VaultKey) -> Pending {
         var block = Pending()
         block.stored.reserveCapacity(values.count)
-        var next = TypeCounters()
+        // The next number of each type within this block.
+        var next = SmallTypeMap<Int>()
         var taken: Set<RealisticKey> = []
         // Unchanged since the lookup: what it found still holds, and no slot need be probed again.
         let unchanged = generation == syncedBlock
@@ -83,7 +84,11 @@ struct VaultIndex {
                 block.stored.append(stored)
                 continue
             }
-            let number = stored?.number ?? next.take(v.type, first: (blocks[v.type]?.count ?? 0) + 1)
+            let number = stored?.number ?? {
+                let n = next[v.type, default: (blocks[v.type]?.count ?? 0) + 1]
+                next[v.type, default: 0] = n + 1
+                return n
+            }()
             let original = UnsafeBufferPointer(rebasing: originals[v.original])
             var realistic: [UInt8]?
             if v.realistic {
@@ -104,24 +109,6 @@ struct VaultIndex {
     }
 }
 
-/// The next surrogate number of each type within one block: a handful of types, searched in a line (a
-/// dictionary lookup per value showed in profiles).
-private struct TypeCounters {
-    private var types: [EntityType] = []
-    private var next: [Int] = []
-
-    /// The next number of `type` (`first` if the block has none of it yet), and counts it.
-    mutating func take(_ type: EntityType, first: Int) -> Int {
-        for k in types.indices where types[k].code == type.code && types[k] == type {
-            next[k] += 1
-            return next[k] - 1
-        }
-        types.append(type)
-        next.append(first + 1)
-        return first
-    }
-}
-
 /// `<TYPE_number>`.
 func placeholder(_ type: EntityType, _ number: Int) -> [UInt8] {
     var out: [UInt8] = []
@@ -129,17 +116,29 @@ func placeholder(_ type: EntityType, _ number: Int) -> [UInt8] {
     return out
 }
 
+/// Written in place, in one growth of `out`: a batch writes thousands of them.
 func appendPlaceholder(_ type: EntityType, _ number: Int, to out: inout [UInt8]) {
-    out.append(.lessThan)
-    out.append(contentsOf: type.name.utf8)
-    out.append(.underscore)
-    var divisor = 1
-    while divisor <= number / 10 { divisor *= 10 }
-    var n = number
-    while divisor > 0 {
-        out.append(UInt8(48 + n / divisor))
-        n %= divisor
-        divisor /= 10
+    var digits = 1
+    var rest = number
+    while rest >= 10 {
+        rest /= 10
+        digits += 1
     }
-    out.append(.greaterThan)
+    var name = type.name
+    name.withUTF8 { name in
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: name.count + digits + 3))
+        out.withUnsafeMutableBufferPointer { buffer in
+            let p = buffer.baseAddress! + start
+            p[0] = .lessThan
+            (p + 1).update(from: name.baseAddress!, count: name.count)
+            p[name.count + 1] = .underscore
+            var n = number
+            for k in stride(from: name.count + 1 + digits, to: name.count + 1, by: -1) {
+                p[k] = UInt8(48 + n % 10)
+                n /= 10
+            }
+            p[name.count + digits + 2] = .greaterThan
+        }
+    }
 }
