@@ -7,9 +7,10 @@ import Foundation
 /// chosen for misses:
 /// - a slot is 16 bytes (four to a cache line) and holds the whole entry: one miss per probe, where
 ///   Dictionary's separate key and value arrays cost two or three;
-/// - the slots live in their own mapping, backed by 2 MB pages where the kernel allows it
-///   (`MADV_HUGEPAGE`), so that a probe does not also miss the TLB (a million slots span 4,096 small
-///   pages, more than the TLB holds), and a new table needs no zeroing pass (a fresh mapping reads zero);
+/// - the slots live in their own anonymous mapping, which reads zero until written: a new table needs no
+///   zeroing pass. (Backing it with 2 MB pages, `MADV_HUGEPAGE`, saved TLB misses on lookups but cost more
+///   than it saved on the development VM, where the kernel clears each fresh huge page at first touch: the
+///   table's share of a 65 MB run was 222–246 profile samples with huge pages, 157–176 without.)
 /// - callers going through a batch call `prefetch` a few digests ahead, so that misses overlap.
 ///
 /// A slot keeps the digest's high word and the top half of its low word: 96 bits, so two distinct values
@@ -26,7 +27,6 @@ final class DigestTable {
     }
 
     private static let realisticFlag: UInt32 = 1 << 31
-    private static let hugePage = 2 << 20
     private var slots: UnsafeMutablePointer<Slot>
     private var capacity: Int
     private var mapping: (base: UnsafeMutableRawPointer, bytes: Int)
@@ -101,19 +101,10 @@ final class DigestTable {
         munmap(old.mapping.base, old.mapping.bytes)
     }
 
-    /// A zeroed mapping for `slotCount` slots; from 2 MB up it is aligned to 2 MB and marked for huge pages.
+    /// A zeroed mapping for `slotCount` slots.
     private static func map(slotCount: Int) -> (base: UnsafeMutableRawPointer, bytes: Int) {
         let bytes = slotCount * MemoryLayout<Slot>.stride
-        guard bytes >= hugePage else { return (mapAnonymous(bytes), bytes) }
-        // Over-map by one huge page, then give back the unaligned head and the tail.
-        let raw = mapAnonymous(bytes + hugePage)
-        let start = (Int(bitPattern: raw) + hugePage - 1) & ~(hugePage - 1)
-        let head = start - Int(bitPattern: raw)
-        if head > 0 { munmap(raw, head) }
-        if hugePage - head > 0 { munmap(UnsafeMutableRawPointer(bitPattern: start + bytes), hugePage - head) }
-        let base = UnsafeMutableRawPointer(bitPattern: start)!
-        _ = madvise(base, bytes, MADV_HUGEPAGE)
-        return (base, bytes)
+        return (mapAnonymous(bytes), bytes)
     }
 
     private static func mapAnonymous(_ bytes: Int) -> UnsafeMutableRawPointer {

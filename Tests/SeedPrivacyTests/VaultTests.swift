@@ -65,7 +65,7 @@ final class VaultTests: PrivacyTestCase {
     }
 
     func testDigestTableGrowsAndKeepsRealisticSurrogates() {
-        // 100,000 values take the table past 2 MB, into its huge-page mapping.
+        // 100,000 values take the table through many growths (4,096 slots at first).
         let table = DigestTable()
         var rng = SplitMix(seed: 3)
         let digests = (0..<100_000).map { _ in VaultDigest(high: rng.next() & 0xFFFF_0000_0000_FFFF, low: rng.next()) }
