@@ -41,6 +41,9 @@ final class BatchWorker<Transform: TextTransform> {
     private var edits = EditList()
     private var unescaped: [UInt8] = []
     private var rejected: [Bool] = []
+    /// The string values of the current line, and the edit offsets of one being mapped back to its raw bytes.
+    private var offsets: [Int] = []
+    private var values: [JSONLineWalker.StringValue] = []
     /// The entities written, per type, for the batch's result.
     private var counts = SmallTypeMap<Int>()
 
@@ -106,7 +109,9 @@ final class BatchWorker<Transform: TextTransform> {
         guard input[line].contains(where: { !isSpaceByte($0) }) else { return }
         let lineBuffer = UnsafeBufferPointer(rebasing: input[line])
         var walker = JSONLineWalker(lineBuffer, selector: selector)
-        try walker.walk { value in
+        values.removeAll(keepingCapacity: true)
+        try walker.walk(into: &values)
+        for value in values {
             let base = line.lowerBound + value.start
             let raw = UnsafeBufferPointer(rebasing: input[base..<(line.lowerBound + value.end)])
             let key = value.keyEnd > value.keyStart
@@ -115,14 +120,13 @@ final class BatchWorker<Transform: TextTransform> {
             if value.hasEscapes {
                 guard JSONEscapes.unescape(raw, into: &unescaped) else { throw JSONLineError(offset: value.start, message: "invalid escape") }
                 unescaped.withUnsafeBufferPointer { transform.collect($0, key: key, into: &edits) }
-                guard edits.count > first else { return }
-                var offsets: [Int] = []
-                offsets.reserveCapacity(2 * (edits.count - first))
+                guard edits.count > first else { continue }
+                offsets.removeAll(keepingCapacity: true)
                 for k in first..<edits.count { offsets.append(edits.edits[k].start); offsets.append(edits.edits[k].end) }
-                let mapped = JSONEscapes.rawOffsets(raw, unescaped: offsets)
+                JSONEscapes.rawOffsets(raw, unescaped: &offsets)
                 for k in first..<edits.count {
-                    edits.edits[k].start = base + mapped[2 * (k - first)]
-                    edits.edits[k].end = base + mapped[2 * (k - first) + 1]
+                    edits.edits[k].start = base + offsets[2 * (k - first)]
+                    edits.edits[k].end = base + offsets[2 * (k - first) + 1]
                 }
             } else {
                 transform.collect(raw, key: key, into: &edits)

@@ -105,13 +105,12 @@ enum JSONEscapes {
     /// Maps offsets in the unescaped text to offsets in the raw string body. `offsets` must be ascending;
     /// each is answered in `raw` coordinates. Offsets always fall on character boundaries, which are escape
     /// boundaries too.
-    static func rawOffsets(_ raw: UnsafeBufferPointer<UInt8>, unescaped offsets: [Int]) -> [Int] {
-        var result: [Int] = []
-        result.reserveCapacity(offsets.count)
+    static func rawOffsets(_ raw: UnsafeBufferPointer<UInt8>, unescaped offsets: inout [Int]) {
         var i = 0, u = 0, next = 0
         while next < offsets.count {
+            // In place: each offset is read once, then overwritten with its raw counterpart.
             while next < offsets.count && offsets[next] <= u {
-                result.append(i)
+                offsets[next] = i
                 next += 1
             }
             guard i < raw.count else { break }
@@ -123,7 +122,9 @@ enum JSONEscapes {
                 i += 1
             }
         }
-        while result.count < offsets.count { result.append(raw.count) }
-        return result
+        while next < offsets.count {
+            offsets[next] = raw.count
+            next += 1
+        }
     }
 }

@@ -27,10 +27,12 @@ struct JSONLineWalker {
         self.selector = selector
     }
 
-    /// Walks the record, calling `visit` for every selected string value; throws on malformed JSON.
-    mutating func walk(_ visit: (StringValue) throws -> Void) throws {
+    /// Walks the record, appending every selected string value to `values`; throws on malformed JSON.
+    /// (A list rather than a callback: a closure that captures the caller's state made Swift retain and
+    /// release it around every recursive call.)
+    mutating func walk(into values: inout [StringValue]) throws {
         skipSpace()
-        try value(depth: 0, keyStart: 0, keyEnd: 0, visit)
+        try value(depth: 0, keyStart: 0, keyEnd: 0, &values)
         skipSpace()
         if i < n { throw fail("unexpected text after the JSON value") }
     }
@@ -41,13 +43,13 @@ struct JSONLineWalker {
         while i < n, p[i] == 32 || p[i] == 9 || p[i] == 10 || p[i] == 13 { i += 1 }
     }
 
-    private mutating func value(depth: Int, keyStart: Int, keyEnd: Int, _ visit: (StringValue) throws -> Void) throws {
+    private mutating func value(depth: Int, keyStart: Int, keyEnd: Int, _ values: inout [StringValue]) throws {
         guard i < n else { throw fail("unexpected end of line, a value was expected") }
         switch p[i] {
         case .quote:
             let (start, end, escapes) = try string()
-            if selector.map({ $0.selects(path, in: p) }) ?? true {
-                try visit(StringValue(start: start, end: end, hasEscapes: escapes, keyStart: keyStart, keyEnd: keyEnd))
+            if selector == nil || selector!.selects(path, in: p) {
+                values.append(StringValue(start: start, end: end, hasEscapes: escapes, keyStart: keyStart, keyEnd: keyEnd))
             }
         case UInt8(ascii: "{"):
             guard depth < Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
@@ -63,7 +65,7 @@ struct JSONLineWalker {
                 i += 1
                 skipSpace()
                 if selector != nil { path.append(.key(ks, ke)) }
-                try value(depth: depth + 1, keyStart: ks, keyEnd: ke, visit)
+                try value(depth: depth + 1, keyStart: ks, keyEnd: ke, &values)
                 if selector != nil { path.removeLast() }
                 skipSpace()
                 guard i < n else { throw fail("unexpected end of line inside an object") }
@@ -79,7 +81,7 @@ struct JSONLineWalker {
             if selector != nil { path.append(.index) }
             while true {
                 skipSpace()
-                try value(depth: depth + 1, keyStart: keyStart, keyEnd: keyEnd, visit)
+                try value(depth: depth + 1, keyStart: keyStart, keyEnd: keyEnd, &values)
                 skipSpace()
                 guard i < n else { throw fail("unexpected end of line inside an array") }
                 if p[i] == .comma { i += 1; continue }
