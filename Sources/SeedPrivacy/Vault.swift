@@ -24,16 +24,10 @@ public final class Vault: @unchecked Sendable {
     /// Guards `index`, `originalCache` and `realisticIndex`; never held during SQLite work.
     private let lock = NSLock()
     private var index = VaultIndex()
-    private var originalCache: [NumberKey: [UInt8]] = [:]
+    /// About a million originals (a few hundred blocks): restore's memory stays bounded.
+    private var originalCache = OriginalCache(limit: 1 << 20)
     private var realisticIndex: [[UInt8]: RealisticEntry]?
-    /// The original cache is dropped when it reaches this many entries: its memory stays bounded.
-    private let cacheLimit = 1 << 20
     static let format = "blocks-1"
-
-    struct NumberKey: Hashable {
-        let type: EntityType
-        let number: Int
-    }
 
     /// Opens or creates the vault at `path`; throws `PrivacyError.wrongKey` if it was made with another key.
     public init(path: String, key: VaultKey) throws {
@@ -196,26 +190,30 @@ public final class Vault: @unchecked Sendable {
         var results = [[UInt8]?](repeating: nil, count: surrogates.count)
         do {
             for attempt in 0..<2 {
-                var blocks: Set<Int64> = []
+                // The surrogates still to find, by the block that holds each.
+                var blocks: [Int64: [Int]] = [:]
                 var unknown = false
                 lock.withLock {
                     for (k, s) in surrogates.enumerated() where results[k] == nil {
-                        if let cached = originalCache[NumberKey(type: s.type, number: s.number)] {
+                        let block = index.block(of: s.type, number: s.number)
+                        if let cached = originalCache.original(.init(type: s.type, number: s.number), in: block) {
                             results[k] = cached
-                        } else if let block = index.block(of: s.type, number: s.number) {
-                            blocks.insert(block)
+                        } else if let block {
+                            blocks[block, default: []].append(k)
                         } else {
                             unknown = true
                         }
                     }
                 }
                 if !blocks.isEmpty {
-                    let opened = try pool.read { db in try blocks.map { try open(block: $0, db) } }
+                    let opened = try pool.read { db in try blocks.keys.map { ($0, try open(block: $0, db)) } }
                     lock.withLock {
-                        if originalCache.count > cacheLimit { originalCache.removeAll() }
-                        for (e, original) in opened.joined() { originalCache[NumberKey(type: e.type, number: e.number)] = original }
-                        for (k, s) in surrogates.enumerated() where results[k] == nil {
-                            results[k] = originalCache[NumberKey(type: s.type, number: s.number)]
+                        for (block, entries) in opened {
+                            // Answered right after caching: the block just added is never the one evicted.
+                            originalCache.add(block: block, entries)
+                            for k in blocks[block]! {
+                                results[k] = originalCache.original(.init(type: surrogates[k].type, number: surrogates[k].number), in: nil)
+                            }
                         }
                     }
                 }

@@ -83,6 +83,26 @@ final class VaultTests: PrivacyTestCase {
         XCTAssertEqual(table.count, 100_000)
     }
 
+    /// Restore's cache of opened blocks keeps the ones used last when it is full, and never drops the block
+    /// it has just taken.
+    func testOriginalCacheEvictsTheLeastRecentlyUsedBlock() {
+        func block(_ numbers: ClosedRange<Int>) -> [(VaultBlock.Entry, [UInt8])] {
+            numbers.map { (VaultBlock.Entry(type: .email, number: $0, digest: VaultDigest(high: UInt64($0), low: 0), originalLength: 1, realistic: nil), [UInt8($0)]) }
+        }
+        func key(_ n: Int) -> OriginalCache.Key { .init(type: .email, number: n) }
+        var cache = OriginalCache(limit: 20)
+        cache.add(block: 1, block(1...10))
+        cache.add(block: 2, block(11...20))
+        XCTAssertEqual(cache.original(key(5), in: 1), [5], "block 1 is now the most recently used")
+        cache.add(block: 3, block(21...30))
+        XCTAssertNil(cache.original(key(15), in: 2), "block 2, used least recently, left")
+        XCTAssertEqual(cache.original(key(5), in: 1), [5])
+        XCTAssertEqual(cache.original(key(25), in: 3), [25])
+        cache.add(block: 4, block(31...80))
+        XCTAssertEqual(cache.original(key(80), in: 4), [80], "a block larger than the limit stays until the next one")
+        XCTAssertNil(cache.original(key(5), in: 1))
+    }
+
     func testBlockEntriesRoundTrip() {
         let entries = [
             VaultBlock.Entry(type: .email, number: 7, digest: VaultDigest(high: 1, low: .max), originalLength: 12, realistic: nil),
