@@ -7,7 +7,7 @@ struct DesensitizeTransform: TextTransform {
     private var scratch = DetectorScratch()
     private var redactions: [EntityType: [UInt8]] = [:]
     // Per-batch buffers of `resolve`, kept for their storage.
-    /// The edits to pseudonymize, and for each the index of its value in `digests`.
+    /// The edits to pseudonymize, their digests, and for each the index of its value in `digests`.
     fileprivate var pending: [Int] = []
     fileprivate var pendingDigests: [VaultDigest] = []
     private var valueOf: [Int] = []

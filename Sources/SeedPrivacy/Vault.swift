@@ -24,8 +24,8 @@ public final class Vault: @unchecked Sendable {
     /// Guards `index`, `originalCache` and `realisticIndex`; never held during SQLite work.
     private let lock = NSLock()
     private var index = VaultIndex()
-    /// About a million originals (a few hundred blocks): restore's memory stays bounded.
-    private var originalCache = OriginalCache(limit: 1 << 20)
+    /// Two million originals (about 35 bytes each, a few hundred blocks): restore's memory stays bounded.
+    private var originalCache = OriginalCache(limit: 2 << 20)
     private var realisticIndex: [[UInt8]: RealisticEntry]?
     static let format = "blocks-1"
 
@@ -195,11 +195,12 @@ public final class Vault: @unchecked Sendable {
                 var unknown = false
                 lock.withLock {
                     for (k, s) in surrogates.enumerated() where results[k] == nil {
-                        let block = index.block(of: s.type, number: s.number)
-                        if let cached = originalCache.original(.init(type: s.type, number: s.number), in: block) {
-                            results[k] = cached
-                        } else if let block {
-                            blocks[block, default: []].append(k)
+                        if let block = index.block(of: s.type, number: s.number) {
+                            if let cached = originalCache.original(type: s.type, number: s.number, in: block) {
+                                results[k] = cached
+                            } else {
+                                blocks[block, default: []].append(k)
+                            }
                         } else {
                             unknown = true
                         }
@@ -208,11 +209,11 @@ public final class Vault: @unchecked Sendable {
                 if !blocks.isEmpty {
                     let opened = try pool.read { db in try blocks.keys.map { ($0, try open(block: $0, db)) } }
                     lock.withLock {
-                        for (block, entries) in opened {
+                        for (block, contents) in opened {
                             // Answered right after caching: the block just added is never the one evicted.
-                            originalCache.add(block: block, entries)
+                            originalCache.add(block: block, contents)
                             for k in blocks[block]! {
-                                results[k] = originalCache.original(.init(type: surrogates[k].type, number: surrogates[k].number), in: nil)
+                                results[k] = originalCache.original(type: surrogates[k].type, number: surrogates[k].number, in: block)
                             }
                         }
                     }
@@ -229,18 +230,14 @@ public final class Vault: @unchecked Sendable {
         return results
     }
 
-    /// Every entry of a block with its original.
-    private func open(block id: Int64, _ db: Database) throws -> [(VaultBlock.Entry, [UInt8])] {
+    /// A block's entries with their originals, decrypted.
+    private func open(block id: Int64, _ db: Database) throws -> OpenedBlock {
         guard let row = try Row.fetchOne(db, sql: "SELECT entries, sealed FROM block WHERE id = ?", arguments: [id]) else { throw corrupt(block: id) }
         let entriesData: Data = row[0], sealed: Data = row[1]
         guard let entries = entriesData.withUnsafeBytes({ VaultBlock.decode($0) }),
               let originals = try? key.openBlock(sealed, entries: entriesData),
               entries.reduce(0, { $0 + $1.originalLength }) == originals.count else { throw corrupt(block: id) }
-        var offset = 0
-        return entries.map { e in
-            defer { offset += e.originalLength }
-            return (e, Array(originals[offset..<(offset + e.originalLength)]))
-        }
+        return OpenedBlock(entries: entries, originals: originals)
     }
 
     /// The original behind `<TYPE_number>`, or nil if the vault has no such surrogate.
@@ -261,8 +258,9 @@ public final class Vault: @unchecked Sendable {
                 try sync(db)
                 var result: [[UInt8]: RealisticEntry] = [:]
                 for id in lock.withLock({ index.realisticBlocks }) {
-                    for (e, original) in try open(block: id, db) {
-                        if let r = e.realistic { result[r] = RealisticEntry(type: e.type, original: original) }
+                    let opened = try open(block: id, db)
+                    for (k, e) in opened.entries.enumerated() {
+                        if let r = e.realistic { result[r] = RealisticEntry(type: e.type, original: opened.original(k)) }
                     }
                 }
                 return result

@@ -83,24 +83,39 @@ final class VaultTests: PrivacyTestCase {
         XCTAssertEqual(table.count, 100_000)
     }
 
-    /// Restore's cache of opened blocks keeps the ones used last when it is full, and never drops the block
-    /// it has just taken.
+    /// Restore's cache of opened blocks finds each original by its type's run of numbers, keeps the blocks
+    /// used last when it is full, and never drops the block it has just taken.
     func testOriginalCacheEvictsTheLeastRecentlyUsedBlock() {
-        func block(_ numbers: ClosedRange<Int>) -> [(VaultBlock.Entry, [UInt8])] {
-            numbers.map { (VaultBlock.Entry(type: .email, number: $0, digest: VaultDigest(high: UInt64($0), low: 0), originalLength: 1, realistic: nil), [UInt8($0)]) }
+        func block(_ numbers: ClosedRange<Int>, type: EntityType = .email) -> OpenedBlock {
+            let entries = numbers.map { VaultBlock.Entry(type: type, number: $0, digest: VaultDigest(high: UInt64($0), low: 0), originalLength: 2, realistic: nil) }
+            return OpenedBlock(entries: entries, originals: numbers.flatMap { [UInt8($0), 0xEE] })
         }
-        func key(_ n: Int) -> OriginalCache.Key { .init(type: .email, number: n) }
+        func email(_ n: Int, _ block: Int64, _ cache: inout OriginalCache) -> [UInt8]? { cache.original(type: .email, number: n, in: block) }
         var cache = OriginalCache(limit: 20)
         cache.add(block: 1, block(1...10))
         cache.add(block: 2, block(11...20))
-        XCTAssertEqual(cache.original(key(5), in: 1), [5], "block 1 is now the most recently used")
+        XCTAssertEqual(email(5, 1, &cache), [5, 0xEE], "block 1 is now the most recently used")
+        XCTAssertNil(email(11, 1, &cache), "a number is looked for in its own block only")
         cache.add(block: 3, block(21...30))
-        XCTAssertNil(cache.original(key(15), in: 2), "block 2, used least recently, left")
-        XCTAssertEqual(cache.original(key(5), in: 1), [5])
-        XCTAssertEqual(cache.original(key(25), in: 3), [25])
+        XCTAssertNil(email(15, 2, &cache), "block 2, used least recently, left")
+        XCTAssertEqual(email(5, 1, &cache), [5, 0xEE])
+        XCTAssertEqual(email(30, 3, &cache), [30, 0xEE])
+        XCTAssertNil(email(31, 3, &cache))
         cache.add(block: 4, block(31...80))
-        XCTAssertEqual(cache.original(key(80), in: 4), [80], "a block larger than the limit stays until the next one")
-        XCTAssertNil(cache.original(key(5), in: 1))
+        XCTAssertEqual(email(80, 4, &cache), [80, 0xEE], "a block larger than the limit stays until the next one")
+        XCTAssertNil(email(5, 1, &cache))
+
+        // Runs: two types interleaved, and a number out of sequence (a realistic surrogate added later).
+        var entries = block(1...3).entries + block(7...8, type: .phone).entries + block(4...5).entries
+        entries.append(VaultBlock.Entry(type: .email, number: 2, digest: VaultDigest(high: 99, low: 0), originalLength: 1, realistic: [1]))
+        let opened = OpenedBlock(entries: entries, originals: Array(0..<UInt8(2 * 7 + 1)))
+        var mixed = OriginalCache(limit: 100)
+        mixed.add(block: 9, opened)
+        for (k, e) in entries.enumerated().dropLast() {
+            XCTAssertEqual(mixed.original(type: e.type, number: e.number, in: 9), opened.original(k), "\(e.type) \(e.number)")
+        }
+        XCTAssertNil(mixed.original(type: .phone, number: 1, in: 9))
+        XCTAssertNil(mixed.original(type: .email, number: 6, in: 9))
     }
 
     func testBlockEntriesRoundTrip() {
