@@ -15,7 +15,6 @@ struct DesensitizeTransform: TextTransform {
     private var digests: [VaultDigest] = []
     private var firstEdit: [Int] = []
     private var distinct = DistinctDigests()
-    private var stored: [VaultIndex.Stored?] = []
 
     init(policy: PrivacyPolicy, vault: Vault?, key: VaultKey?) {
         detector = Detector(policy: policy)
@@ -28,9 +27,8 @@ struct DesensitizeTransform: TextTransform {
         detector.detect(text, key: key, scratch: &scratch) { edits.add(text, $0.start, $0.end, $0.type) }
     }
 
-    /// Pseudonymized values are looked up in the vault by digest, each distinct value of the batch once and
-    /// all under one lock; only the values it lacks are added, in one transaction, their originals read
-    /// from the edit list's arena.
+    /// Pseudonymized values go to the vault by digest, each distinct value of the batch once (see
+    /// `Vault.stored`), their originals read from the edit list's arena.
     mutating func resolve(_ edits: inout EditList) throws {
         pending.removeAll(keepingCapacity: true)
         valueOf.removeAll(keepingCapacity: true)
@@ -59,21 +57,12 @@ struct DesensitizeTransform: TextTransform {
             if u == firstEdit.count { firstEdit.append(k) }
             valueOf.append(u)
         }
-        stored.removeAll(keepingCapacity: true)
-        stored.append(contentsOf: repeatElement(nil, count: digests.count))
-        let generation = vault.lookUp(digests, into: &stored)
         let realistic = policy.realistic
-        var missing: [Int] = []
-        var values: [Vault.NewValue] = []
-        for u in digests.indices where stored[u]?.serves(realistic: realistic) != true {
+        let values = digests.indices.map { u in
             let e = edits.edits[firstEdit[u]]
-            missing.append(u)
-            values.append(Vault.NewValue(type: e.type, digest: digests[u], found: stored[u], original: e.originalStart..<e.originalEnd, realistic: realistic))
+            return Vault.NewValue(type: e.type, digest: digests[u], original: e.originalStart..<e.originalEnd, realistic: realistic)
         }
-        if !values.isEmpty {
-            let added = try edits.originals.withUnsafeBufferPointer { try vault.add(values, originals: $0, asOf: generation) }
-            for (u, s) in zip(missing, added) { stored[u] = s }
-        }
+        let stored = try edits.originals.withUnsafeBufferPointer { try vault.stored(values, originals: $0) }
         for (m, k) in pending.enumerated() {
             let s = stored[valueOf[m]]!
             if realistic, let text = s.realistic {

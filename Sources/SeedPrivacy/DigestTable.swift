@@ -104,13 +104,9 @@ final class DigestTable {
     /// A zeroed mapping for `slotCount` slots.
     private static func map(slotCount: Int) -> (base: UnsafeMutableRawPointer, bytes: Int) {
         let bytes = slotCount * MemoryLayout<Slot>.stride
-        return (mapAnonymous(bytes), bytes)
-    }
-
-    private static func mapAnonymous(_ bytes: Int) -> UnsafeMutableRawPointer {
         let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let p, p != MAP_FAILED else { fatalError("the vault's index cannot map \(bytes) bytes: \(String(cString: strerror(errno)))") }
-        return p
+        return (p, bytes)
     }
 
     private static func slots(in mapping: (base: UnsafeMutableRawPointer, bytes: Int)) -> UnsafeMutablePointer<Slot> {

@@ -86,6 +86,7 @@ struct SmallTypeMap<Value> {
     }
 
     private func index(of type: EntityType) -> Int? {
+        // Codes first: a mismatch, the usual case, costs one compare and no call.
         for k in types.indices where types[k].code == type.code && types[k] == type { return k }
         return nil
     }

@@ -83,13 +83,11 @@ public final class Vault: @unchecked Sendable {
         }
     }
 
-    /// A value that `lookUp` did not find (or found without the realistic surrogate asked for), its
-    /// original given as a range of an arena that the caller passes along.
+    /// A value to look up, and add if the vault lacks it: its original is a range of an arena that the
+    /// caller passes along.
     struct NewValue {
         var type: EntityType
         var digest: VaultDigest
-        /// What `lookUp` saw.
-        var found: VaultIndex.Stored?
         var original: Range<Int>
         var realistic: Bool
     }
@@ -108,47 +106,53 @@ public final class Vault: @unchecked Sendable {
                 return u
             }
             firstOf[digest] = values.count
-            values.append(NewValue(type: r.type, digest: digest, found: nil, original: arena.count..<(arena.count + r.original.count), realistic: r.realistic))
+            values.append(NewValue(type: r.type, digest: digest, original: arena.count..<(arena.count + r.original.count), realistic: r.realistic))
             arena.append(contentsOf: r.original)
             return values.count - 1
         }
-        var stored = [VaultIndex.Stored?](repeating: nil, count: values.count)
-        let generation = lookUp(values.map(\.digest), into: &stored)
-        let missing = values.indices.filter { stored[$0]?.serves(realistic: values[$0].realistic) != true }
-        let added = try arena.withUnsafeBufferPointer { originals in
-            try add(missing.map { var v = values[$0]; v.found = stored[$0]; return v }, originals: originals, asOf: generation)
-        }
-        for (u, s) in zip(missing, added) { stored[u] = s }
+        let stored = try arena.withUnsafeBufferPointer { try self.stored(values, originals: $0) }
         return requests.indices.map { stored[valueOf[$0]]!.surrogate(type: requests[$0].type, realistic: requests[$0].realistic) }
+    }
+
+    /// What each value (each digest once, its original a range of `originals`) is stored as: all looked up
+    /// under one lock, and those the vault lacks (or holds without the realistic surrogate asked for) added
+    /// in one transaction, which has committed when this returns.
+    /// Every entry of the result is set.
+    func stored(_ values: [NewValue], originals: UnsafeBufferPointer<UInt8>) throws -> [VaultIndex.Stored?] {
+        var stored = [VaultIndex.Stored?](repeating: nil, count: values.count)
+        let generation = lookUp(values, into: &stored)
+        let missing = values.indices.filter { stored[$0]?.serves(realistic: values[$0].realistic) != true }
+        for (u, s) in zip(missing, try add(missing, of: values, found: stored, originals: originals, asOf: generation)) { stored[u] = s }
+        return stored
     }
 
     /// What the vault holds for each digest (nil where nothing): one lock for a batch. Returns the index's
     /// generation (its last block), for `add`.
-    @discardableResult
-    func lookUp(_ digests: [VaultDigest], into stored: inout [VaultIndex.Stored?]) -> Int64 {
+    private func lookUp(_ values: [NewValue], into stored: inout [VaultIndex.Stored?]) -> Int64 {
         lock.withLock {
             let distance = VaultIndex.prefetchDistance
-            for (k, d) in digests.enumerated() {
-                if k + distance < digests.count { index.values.prefetch(digests[k + distance]) }
-                stored[k] = index.values[d]
+            for (k, v) in values.enumerated() {
+                if k + distance < values.count { index.values.prefetch(values[k + distance].digest) }
+                stored[k] = index.values[v.digest]
             }
             return index.syncedBlock
         }
     }
 
-    /// Adds values in one write transaction (each digest at most once); returns what each one is stored as
-    /// once the transaction has committed. Another process or worker may have added some of them meanwhile:
-    /// the sync at the start of the transaction finds those, and they keep their surrogates. `found` is what
-    /// `lookUp` saw at `generation`: if no block came since, the values need not be looked up again (a
-    /// second miss in a large table).
-    func add(_ values: [NewValue], originals: UnsafeBufferPointer<UInt8>, asOf generation: Int64) throws -> [VaultIndex.Stored] {
-        guard !values.isEmpty else { return [] }
+    /// Adds `values[missing]` in one write transaction (each digest at most once); returns what each one is
+    /// stored as once the transaction has committed. Another process or worker may have added some of them
+    /// meanwhile: the sync at the start of the transaction finds those, and they keep their surrogates.
+    /// `found` is what `lookUp` saw at `generation`: if no block came since, the values need not be looked
+    /// up again (a second miss in a large table).
+    private func add(_ missing: [Int], of values: [NewValue], found: [VaultIndex.Stored?], originals: UnsafeBufferPointer<UInt8>,
+                     asOf generation: Int64) throws -> [VaultIndex.Stored] {
+        guard !missing.isEmpty else { return [] }
         do {
             return try pool.writeWithoutTransaction { db in
                 var block = VaultIndex.Pending()
                 try db.inTransaction(.immediate) {
                     try sync(db)
-                    block = lock.withLock { index.pending(for: values, originals: originals, asOf: generation, key: key) }
+                    block = lock.withLock { index.pending(for: missing, of: values, found: found, originals: originals, asOf: generation, key: key) }
                     if !block.entries.isEmpty {
                         let entries = VaultBlock.encode(block.entries)
                         let sealed = try key.sealBlock(block.originals, entries: entries)

@@ -58,7 +58,7 @@ struct VaultIndex {
     /// How many digests ahead a batch loop asks for its table slots.
     static let prefetchDistance = 8
 
-    /// What a block made of these values (the index's misses, each digest once) should hold: new values get
+    /// What a block made of `values[missing]` (the index's misses, each digest once) should hold: new values get
     /// the next numbers of their type, values that lack a requested realistic surrogate get one; `stored` is
     /// the answer to each value. The index itself changes only once the block has committed.
     struct Pending {
@@ -69,17 +69,19 @@ struct VaultIndex {
         var id: Int64 = 0
     }
 
-    func pending(for values: [Vault.NewValue], originals: UnsafeBufferPointer<UInt8>, asOf generation: Int64, key: VaultKey) -> Pending {
+    func pending(for missing: [Int], of values: [Vault.NewValue], found: [Stored?], originals: UnsafeBufferPointer<UInt8>,
+                 asOf generation: Int64, key: VaultKey) -> Pending {
         var block = Pending()
-        block.stored.reserveCapacity(values.count)
+        block.stored.reserveCapacity(missing.count)
         // The next number of each type within this block.
         var next = SmallTypeMap<Int>()
         var taken: Set<RealisticKey> = []
         // Unchanged since the lookup: what it found still holds, and no slot need be probed again.
         let unchanged = generation == syncedBlock
-        for (k, v) in values.enumerated() {
-            if !unchanged, k + Self.prefetchDistance < values.count { self.values.prefetch(values[k + Self.prefetchDistance].digest) }
-            let stored = unchanged ? v.found : self.values[v.digest]
+        for (k, u) in missing.enumerated() {
+            if !unchanged, k + Self.prefetchDistance < missing.count { self.values.prefetch(values[missing[k + Self.prefetchDistance]].digest) }
+            let v = values[u]
+            let stored = unchanged ? found[u] : self.values[v.digest]
             if let stored, stored.serves(realistic: v.realistic) {
                 block.stored.append(stored)
                 continue
