@@ -32,7 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
     ],
     targets: [
-        .target(name: "SeedTensor", swiftSettings: fastFlags),
+        // A cache-prefetch hint, which Swift lacks: for the GEMM's output tiles and the vault's digest table.
+        .target(name: "CSeedPrefetch"),
+        .target(name: "SeedTensor", dependencies: ["CSeedPrefetch"], swiftSettings: fastFlags),
         .target(name: "SeedModel", dependencies: ["SeedTensor"], swiftSettings: fastFlags),
         .target(name: "SeedTokenizer", swiftSettings: fastFlags),
         .target(name: "SeedTrain", dependencies: ["SeedModel", "SeedTensor", "SeedTokenizer", "Yams"], swiftSettings: fastFlags),
@@ -44,6 +46,7 @@ let package = Package(
             name: "SeedPrivacy",
             dependencies: [
                 "CSeedSHA256",
+                "CSeedPrefetch",
                 "Yams",
                 "SeedStore",
                 .product(name: "GRDB", package: "GRDB.swift"),

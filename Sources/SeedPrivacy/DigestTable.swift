@@ -1,4 +1,4 @@
-import CSeedSHA256
+import CSeedPrefetch
 import Foundation
 
 /// The vault's values by digest: an open-addressing table probed linearly from the digest's high word

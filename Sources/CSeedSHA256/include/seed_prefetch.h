@@ -1,9 +1,0 @@
-#ifndef SEED_PREFETCH_H
-#define SEED_PREFETCH_H
-
-/// Asks for the cache line at `p` ahead of a read or write, so that a loop over random slots of a table
-/// larger than the caches keeps several misses in flight instead of waiting for each (Swift has no
-/// prefetch of its own). A hint only: a bad address does not fault.
-static inline void seed_prefetch(const void *p) { __builtin_prefetch(p, 1, 3); }
-
-#endif
