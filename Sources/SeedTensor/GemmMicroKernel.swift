@@ -1,3 +1,4 @@
+import CSeedPrefetch
 import Foundation
 
 /// The register-tiled inner loops of the blocked GEMM, in two shapes, because the best tile is the largest
@@ -7,9 +8,9 @@ import Foundation
 ///   tile there needs 32 ymm registers for its accumulators alone: it spilled them to the stack on every
 ///   step and ran at 0.6× numpy's OpenBLAS.
 /// Each step loads the B panel's vectors, broadcasts one value of A per row and issues one fused
-/// multiply-add per accumulator. A is read through row pointers and a step, so that the same loop serves a
-/// packed A panel (rows 1 apart, step `rows`) and rows of a row-major A read in place (rows `lda` apart,
-/// step 1). The bodies are written out by hand because the accumulators must stay in registers.
+/// multiply-add per accumulator. A comes packed, `rows` values per step, so that its broadcasts are loads at
+/// fixed offsets from one pointer. The bodies are written out by hand because the accumulators must stay in
+/// registers.
 enum MicroKernel {
     enum Shape: CaseIterable {
         case wide, narrow
@@ -34,42 +35,41 @@ enum MicroKernel {
         #endif
     }
 
-    /// Adds (or writes, when `overwrite`) op(A)[rows 0..<shape.rows, 0..<kc] · B-panel [kc × shape.columns]
-    /// into the top-left `rows`×`columns` corner of the tile at `c`. Row r of A starts at `a + r * rowStride`;
-    /// consecutive k are `step` apart. Rows past `rows` may point anywhere readable: their results are dropped.
+    /// Adds (or writes, when `overwrite`) A-panel [kc × shape.rows] · B-panel [kc × shape.columns] into the
+    /// top-left `rows`×`columns` corner of the tile at `c`. The panel's rows past `rows` are dropped.
     @inline(__always)
-    static func run(_ shape: Shape, kc: Int, a: UnsafePointer<Float>, rowStride: Int, step: Int, b: UnsafePointer<Float>,
+    static func run(_ shape: Shape, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, overwrite: Bool) {
+        // The tile of C is read or written once, after all the multiply-adds: asking for its lines now lets
+        // them arrive meanwhile. Without it, the loads of C took a tenth of the kernel's time in a profile of
+        // a 512-token prompt (a tile's rows are `ldc` apart, each line a likely miss).
+        for r in 0..<rows {
+            seed_prefetch(c + r * ldc)
+            seed_prefetch(c + r * ldc + columns - 1)
+        }
         switch shape {
         case .wide:
-            runWide(kc: kc, a: a, rowStride: rowStride, step: step, b: b, c: c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+            runWide(kc: kc, a: a, b: b, c: c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
         case .narrow:
-            runNarrow(kc: kc, a: a, rowStride: rowStride, step: step, b: b, c: c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+            runNarrow(kc: kc, a: a, b: b, c: c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
         }
     }
 
     @inline(__always)
-    static func runNarrow(kc: Int, a: UnsafePointer<Float>, rowStride: Int, step: Int, b: UnsafePointer<Float>,
+    static func runNarrow(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                           c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, overwrite: Bool) {
-        let last = rows - 1
-        let a0 = a + min(0, last) * rowStride
-        let a1 = a + min(1, last) * rowStride
-        let a2 = a + min(2, last) * rowStride
-        let a3 = a + min(3, last) * rowStride
-        let a4 = a + min(4, last) * rowStride
-        let a5 = a + min(5, last) * rowStride
         var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
         var bp = UnsafeRawPointer(b)
-        var o = 0
+        var ap = a
         for _ in 0..<kc {
             let b0 = bp.load(as: V.self)
-            c0 = c0.addingProduct(V(repeating: a0[o]), b0)
-            c1 = c1.addingProduct(V(repeating: a1[o]), b0)
-            c2 = c2.addingProduct(V(repeating: a2[o]), b0)
-            c3 = c3.addingProduct(V(repeating: a3[o]), b0)
-            c4 = c4.addingProduct(V(repeating: a4[o]), b0)
-            c5 = c5.addingProduct(V(repeating: a5[o]), b0)
-            o += step; bp += 64
+            c0 = c0.addingProduct(V(repeating: ap[0]), b0)
+            c1 = c1.addingProduct(V(repeating: ap[1]), b0)
+            c2 = c2.addingProduct(V(repeating: ap[2]), b0)
+            c3 = c3.addingProduct(V(repeating: ap[3]), b0)
+            c4 = c4.addingProduct(V(repeating: ap[4]), b0)
+            c5 = c5.addingProduct(V(repeating: ap[5]), b0)
+            ap += 6; bp += 64
         }
         if rows == 6 && columns == 16 {
             store(c0, to: c, overwrite: overwrite)
@@ -85,39 +85,30 @@ enum MicroKernel {
     }
 
     @inline(__always)
-    static func runWide(kc: Int, a: UnsafePointer<Float>, rowStride: Int, step: Int, b: UnsafePointer<Float>,
+    static func runWide(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, overwrite: Bool) {
-        let last = rows - 1
-        let a0 = a + min(0, last) * rowStride
-        let a1 = a + min(1, last) * rowStride
-        let a2 = a + min(2, last) * rowStride
-        let a3 = a + min(3, last) * rowStride
-        let a4 = a + min(4, last) * rowStride
-        let a5 = a + min(5, last) * rowStride
-        let a6 = a + min(6, last) * rowStride
-        let a7 = a + min(7, last) * rowStride
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V(), c60 = V(), c61 = V(), c70 = V(), c71 = V()
         var bp = UnsafeRawPointer(b)
-        var o = 0
+        var ap = a
         for _ in 0..<kc {
             let b0 = bp.load(as: V.self), b1 = bp.load(fromByteOffset: 64, as: V.self)
-            let x0 = V(repeating: a0[o])
+            let x0 = V(repeating: ap[0])
             c00 = c00.addingProduct(x0, b0); c01 = c01.addingProduct(x0, b1)
-            let x1 = V(repeating: a1[o])
+            let x1 = V(repeating: ap[1])
             c10 = c10.addingProduct(x1, b0); c11 = c11.addingProduct(x1, b1)
-            let x2 = V(repeating: a2[o])
+            let x2 = V(repeating: ap[2])
             c20 = c20.addingProduct(x2, b0); c21 = c21.addingProduct(x2, b1)
-            let x3 = V(repeating: a3[o])
+            let x3 = V(repeating: ap[3])
             c30 = c30.addingProduct(x3, b0); c31 = c31.addingProduct(x3, b1)
-            let x4 = V(repeating: a4[o])
+            let x4 = V(repeating: ap[4])
             c40 = c40.addingProduct(x4, b0); c41 = c41.addingProduct(x4, b1)
-            let x5 = V(repeating: a5[o])
+            let x5 = V(repeating: ap[5])
             c50 = c50.addingProduct(x5, b0); c51 = c51.addingProduct(x5, b1)
-            let x6 = V(repeating: a6[o])
+            let x6 = V(repeating: ap[6])
             c60 = c60.addingProduct(x6, b0); c61 = c61.addingProduct(x6, b1)
-            let x7 = V(repeating: a7[o])
+            let x7 = V(repeating: ap[7])
             c70 = c70.addingProduct(x7, b0); c71 = c71.addingProduct(x7, b1)
-            o += step; bp += 128
+            ap += 8; bp += 128
         }
         if rows == 8 && columns == 32 {
             store(c00, c01, to: c + 0 * ldc, overwrite: overwrite)

@@ -98,4 +98,19 @@ final class GemmTests: XCTestCase {
         XCTAssertEqual(parallel, product(.shared))
         XCTAssertEqual(parallel, product(ThreadPool(threads: 3)))
     }
+
+    func testEightByEightTransposeWithStrides() {
+        let sourceStride = 11, destinationStride = 13
+        let source = (0..<(8 * sourceStride)).map { Float($0) }
+        var destination = [Float](repeating: -1, count: 8 * destinationStride)
+        source.withUnsafeBufferPointer { s in
+            destination.withUnsafeMutableBufferPointer { d in
+                Transpose.block8x8(s.baseAddress!, sourceStride: sourceStride, d.baseAddress!, destinationStride: destinationStride)
+            }
+        }
+        for c in 0..<8 {
+            for r in 0..<8 { XCTAssertEqual(destination[c * destinationStride + r], source[r * sourceStride + c]) }
+            for gap in 8..<destinationStride where c < 7 { XCTAssertEqual(destination[c * destinationStride + gap], -1) }
+        }
+    }
 }
