@@ -8,7 +8,10 @@ import Synchronization
 /// per kernel would cost more than the smaller kernels themselves. A `parallelFor` issued while the pool is
 /// busy (from inside a body, or from a second thread) runs inline on the caller, so nesting cannot deadlock.
 public final class ThreadPool: @unchecked Sendable {
-    public static let shared = ThreadPool(threads: ProcessInfo.processInfo.activeProcessorCount)
+    /// Every core, or `SEED_THREADS` of them when that is set (for single-thread figures, or to leave a
+    /// core to other work).
+    public static let shared = ThreadPool(threads: ProcessInfo.processInfo.environment["SEED_THREADS"].flatMap { Int($0) }
+        ?? ProcessInfo.processInfo.activeProcessorCount)
     /// A pool of just the calling thread, for work too small to share.
     public static let inline = ThreadPool(threads: 1)
 

@@ -45,8 +45,18 @@ public enum Benchmarks {
         GemmShape(name: "A·B 1024×1024×1024", m: 1024, n: 1024, k: 1024),
     ]
 
+    /// The products of reading a 512-token prompt with a GPT-2-small-sized Llama (768 wide, SwiGLU 2048):
+    /// what `seed generate` spends a long prompt on. The weights are packed on every call here, so these
+    /// figures include that cost.
+    public static let promptShapes: [GemmShape] = [
+        GemmShape(name: "prompt qkv 512×2304×768", m: 512, n: 2304, k: 768, transB: true),
+        GemmShape(name: "prompt out 512×768×768", m: 512, n: 768, k: 768, transB: true),
+        GemmShape(name: "prompt gate-up 512×4096×768", m: 512, n: 4096, k: 768, transB: true),
+        GemmShape(name: "prompt down 512×768×2048", m: 512, n: 768, k: 2048, transB: true),
+    ]
+
     /// Seed's GEMM on each shape next to numpy's, measured in this run.
-    public static func gemm(shapes: [GemmShape] = trainingShapes, seconds: Double = 0.5, withReference: Bool = true) -> [BenchmarkResult] {
+    public static func gemm(shapes: [GemmShape] = trainingShapes + promptShapes, seconds: Double = 0.5, withReference: Bool = true) -> [BenchmarkResult] {
         let peak = FMAPeak.measure()
         let ours = shapes.map { GemmBenchmark.measure($0, seconds: seconds) }
         let reference = withReference ? NumpyReference.measure(shapes, seconds: seconds) : nil

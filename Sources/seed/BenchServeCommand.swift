@@ -15,6 +15,7 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("decode-tokens"), help: "Tokens generated per stream.") var decodeTokens = 128
     @Option(name: .customLong("prompt-tokens"), help: "Length of the prompt whose reading speed is measured.") var promptTokens = 512
     @Option(help: "Concurrent streams of the batched measurement.") var streams = 8
+    @Flag(name: .customLong("generate-only"), help: "Measure `seed generate` only: no engine steps, no server.") var generateOnly = false
 
     func run() async throws {
         try await reportingErrorsAsync {
@@ -24,9 +25,12 @@ struct BenchServeCommand: AsyncParsableCommand {
             let c = served.model.config
             print("model: \(c.layers) layers, \(c.dim) wide, \(c.heads) heads, hidden \(c.hidden), vocab \(c.vocabSize), \(c.parameterCount) parameters, \(ProcessInfo.processInfo.activeProcessorCount) threads")
             let g = try ServeBenchmark.generate(model: served.model, decodeTokens: decodeTokens, promptTokens: promptTokens)
-            print(String(format: "generate: decode %.1f tokens/s, %d-token prompt %.0f tokens/s", g.decodeTokensPerSecond, g.promptTokens, g.promptTokensPerSecond))
+            print(String(format: "generate: decode %.1f tokens/s, %d-token prompt %.0f tokens/s (median of %d reads, %.0f–%.0f)",
+                         g.decodeTokensPerSecond, g.promptTokens, g.promptTokensPerSecond, g.promptRuns.count,
+                         g.promptRuns.min()!, g.promptRuns.max()!))
             print(String(format: "memory: %.1f MB of weights per token, read bandwidth %.1f GB/s, decoding reaches %.0f%% of it",
                          g.bytesPerToken / 1e6, g.bandwidthBytesPerSecond / 1e9, g.bandwidthFraction * 100))
+            if generateOnly { return }
 
             let single = try ServeBenchmark.batchedStep(model: served.model, rows: 1)
             var steps = String(format: "engine step: 1 sequence %.2f ms", single * 1000)
