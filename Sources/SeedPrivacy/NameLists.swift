@@ -85,8 +85,9 @@ final class NameTables: @unchecked Sendable {
     let chineseTitlesAfter: [[UInt32]]
     let chineseCuesBefore: [[UInt32]]
     /// One bit per CJK ideograph U+4E00...U+9FFF: set for the first character of every Chinese cue, so the
-    /// scanner pays one bit test per Chinese character.
-    let cueBitmap: [UInt64]
+    /// scanner pays one bit test per Chinese character. A plain pointer, never freed like the hash sets':
+    /// the array it was retained the tables around each test.
+    let cueBitmap: UnsafePointer<UInt64>
 
     static let shared = NameTables()
 
@@ -105,11 +106,15 @@ final class NameTables: @unchecked Sendable {
         for c in cueStarts where c >= 0x4E00 && c < 0xA000 {
             bitmap[Int(c - 0x4E00) >> 6] |= 1 << UInt64((c - 0x4E00) & 63)
         }
-        cueBitmap = bitmap
+        let bits = UnsafeMutablePointer<UInt64>.allocate(capacity: bitmap.count)
+        bits.initialize(from: bitmap, count: bitmap.count)
+        cueBitmap = UnsafePointer(bits)
     }
 
-    @inline(__always) func isCueStart(_ c: UInt32) -> Bool {
+    /// Whether a Chinese cue starts with ideograph `c`, in `bitmap` (the tables' `cueBitmap`). Static, so
+    /// that the scanner calls it without retaining the tables.
+    @inline(__always) static func isCueStart(_ c: UInt32, in bitmap: UnsafePointer<UInt64>) -> Bool {
         guard c >= 0x4E00, c < 0xA000 else { return false }
-        return cueBitmap[Int(c - 0x4E00) >> 6] & (1 << UInt64((c - 0x4E00) & 63)) != 0
+        return bitmap[Int(c - 0x4E00) >> 6] & (1 << UInt64((c - 0x4E00) & 63)) != 0
     }
 }

@@ -108,18 +108,24 @@ extension TextScanner {
     /// so it allocates nothing: group sizes are compared as one packed `shape`.
     private mutating func classify(_ a: Int, _ b: Int, plus: Bool, trailingX: Bool) -> (EntityType, Double)? {
         let g = b - a
-        scratch.digits.removeAll(keepingCapacity: true)
         var anyParen = false
         var shape: UInt64 = 1
+        var digitCount = 0
         for k in a..<b {
             if scratch.groups[k].parenthesized { anyParen = true }
-            for i in scratch.groups[k].start..<scratch.groups[k].end { scratch.digits.append(p[i]) }
+            digitCount += scratch.groups[k].size
             shape = shape << 5 | UInt64(min(scratch.groups[k].size, 31))
         }
         if !plus, !anyParen, let ip = ipv4(a, b) { return ip }
-        let d = scratch.digits
-        let count = d.count + (trailingX ? 1 : 0)
+        let count = digitCount + (trailingX ? 1 : 0)
+        // Most numbers in text (years, prices, versions, each shorter prefix that scanNumeric tries) stop
+        // here, before their digits are copied.
         guard count >= 6, count <= 20, g <= 12 else { return nil }
+        scratch.digits.removeAll(keepingCapacity: true)
+        for k in a..<b {
+            for i in scratch.groups[k].start..<scratch.groups[k].end { scratch.digits.append(p[i]) }
+        }
+        let d = scratch.digits
         @inline(__always) func size(_ k: Int) -> Int { scratch.groups[a + k].size }
         // Whether the separators between groups `first...` are all the same one of the allowed ones.
         func consistent(_ x: UInt8, _ y: UInt8 = 255, _ z: UInt8 = 255, from first: Int = 1) -> Bool {

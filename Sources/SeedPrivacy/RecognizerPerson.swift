@@ -35,7 +35,7 @@ extension TextScanner {
 
     /// Up to `words` capitalised words (with surname particles between them) from `i`; returns the end of
     /// the last one.
-    private func nameSequenceEnd(from i: Int, words: Int, names: NameTables) -> Int {
+    private func nameSequenceEnd(from i: Int, words: Int) -> Int {
         var end = nameWordEnd(i)
         var taken = 1
         var k = end
@@ -65,7 +65,7 @@ extension TextScanner {
             var k = w
             if at(k) == .dot { k += 1 }
             guard at(k) == .space, isCapitalStart(k + 1) else { return nil }
-            let end = nameSequenceEnd(from: k + 1, words: 3, names: names)
+            let end = nameSequenceEnd(from: k + 1, words: 3)
             guard end - k - 1 >= 2, !names.notSurnames.contains(nameHash(p + k + 1, nameWordEnd(k + 1) - k - 1)) else { return nil }
             emit(k + 1, end, .person, 0.85)
             return end
@@ -82,7 +82,7 @@ extension TextScanner {
         guard isCapitalStart(k) else { return nil }
         let surnameEnd = nameWordEnd(k)
         guard surnameEnd - k >= 2, !names.notSurnames.contains(nameHash(p + k, surnameEnd - k)) else { return nil }
-        let end = nameSequenceEnd(from: k, words: 2, names: names)
+        let end = nameSequenceEnd(from: k, words: 2)
         emit(i, end, .person, 0.8)
         return end
     }
@@ -97,7 +97,7 @@ extension TextScanner {
         }
         if b == 0xEF, let end = scanFullWidthNumber(i) { return end }
         if b >= 0xE4, b <= 0xE9, let c = hanCharacter(at: i) {
-            if names.isCueStart(c), let end = scanChineseCue(i) { return end }
+            if NameTables.isCueStart(c, in: names.cueBitmap), let end = scanChineseCue(i) { return end }
             return i + 3
         }
         if b >= 0xF0 { return i + 4 }
