@@ -1,17 +1,24 @@
+import Foundation
 /// What kind of personal data or secret a span is. Built-in types have fixed names; a policy file may add
 /// its own (`EMPLOYEE_ID`). The name is what surrogates and reports show: `<EMAIL_17>`, `[CREDIT_CARD]`.
 public struct EntityType: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let name: String
     /// The name's hash, computed once: a type is a table key for every detected value (see FastHash.swift).
     let code: UInt64
+    /// The name's place in the process's table of type names: equal names, equal ids. A type is two
+    /// integers, so the detections and edits that carry one are copied without reference counting (a
+    /// `String` field was retained and released with every copy, about 2 % of a desensitize profile).
+    let id: UInt32
 
     public init(_ name: String) {
-        self.name = name
-        var contiguous = name
-        code = contiguous.withUTF8 { fastHash(UnsafeRawBufferPointer($0), seed: 0) }
+        id = EntityTypeNames.shared.intern(name)
+        code = fastHash(UnsafeRawBufferPointer(EntityTypeNames.shared.utf8(id)), seed: 0)
     }
 
-    public static func == (a: EntityType, b: EntityType) -> Bool { a.code == b.code && a.name == b.name }
+    public var name: String { String(decoding: utf8, as: UTF8.self) }
+    /// The name's UTF-8 bytes, valid as long as the process runs.
+    var utf8: UnsafeBufferPointer<UInt8> { EntityTypeNames.shared.utf8(id) }
+
+    public static func == (a: EntityType, b: EntityType) -> Bool { a.id == b.id }
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
     public func _rawHashValue(seed: Int) -> Int { Int(truncatingIfNeeded: mix64(code ^ UInt64(UInt(bitPattern: seed)))) }
 
@@ -85,14 +92,42 @@ struct SmallTypeMap<Value> {
         }
     }
 
-    private func index(of type: EntityType) -> Int? {
-        // Codes first: a mismatch, the usual case, costs one compare and no call.
-        for k in types.indices where types[k].code == type.code && types[k] == type { return k }
-        return nil
-    }
+    private func index(of type: EntityType) -> Int? { types.firstIndex(of: type) }
 
     mutating func removeAll() {
         types.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
     }
+}
+
+/// Every entity type name the process has met, each under the id it got first. The names' bytes are written
+/// once, under the lock, before their id is handed out, and never move or get freed: reading them takes no
+/// lock. Names come from the built-in recognizers, policy files and vault blocks, a few dozen in practice.
+final class EntityTypeNames: @unchecked Sendable {
+    static let shared = EntityTypeNames()
+    static let capacity = 1 << 16
+
+    private let lock = NSLock()
+    private var ids: [String: UInt32] = [:]
+    private let names: UnsafeMutablePointer<UnsafeBufferPointer<UInt8>>
+
+    private init() {
+        names = .allocate(capacity: Self.capacity)
+    }
+
+    func intern(_ name: String) -> UInt32 {
+        lock.lock()
+        defer { lock.unlock() }
+        if let id = ids[name] { return id }
+        precondition(ids.count < Self.capacity, "more than \(Self.capacity) entity type names")
+        let id = UInt32(ids.count)
+        let bytes = Array(name.utf8)
+        let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, bytes.count))
+        copy.initialize(from: bytes, count: bytes.count)
+        names[Int(id)] = UnsafeBufferPointer(start: copy, count: bytes.count)
+        ids[name] = id
+        return id
+    }
+
+    @inline(__always) func utf8(_ id: UInt32) -> UnsafeBufferPointer<UInt8> { names[Int(id)] }
 }

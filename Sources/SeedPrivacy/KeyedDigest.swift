@@ -36,8 +36,7 @@ struct KeyedDigest: Sendable {
 
     /// HMAC(key, type name ‖ 0 ‖ value) as the eight words of the SHA-256 state.
     func mac(type: EntityType, value: UnsafeBufferPointer<UInt8>) -> SIMD8<UInt32> {
-        var name = type.name
-        return name.withUTF8 { mac(prefix: $0, value: value) }
+        mac(prefix: type.utf8, value: value)
     }
 
     private func mac(prefix: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> SIMD8<UInt32> {
@@ -101,37 +100,33 @@ struct KeyedDigest: Sendable {
     /// messages cost little more than one (`seed_sha256_compress_pair`). A value too long for two blocks
     /// goes alone.
     func macPair(_ a: (type: EntityType, value: UnsafeBufferPointer<UInt8>), _ b: (type: EntityType, value: UnsafeBufferPointer<UInt8>)) -> (SIMD8<UInt32>, SIMD8<UInt32>) {
-        var nameA = a.type.name, nameB = b.type.name
-        return nameA.withUTF8 { prefixA in
-            nameB.withUTF8 { prefixB in
-                let usedA = prefixA.count + 1 + a.value.count, usedB = prefixB.count + 1 + b.value.count
-                guard usedA + 9 <= 128, usedB + 9 <= 128 else {
-                    return (mac(prefix: prefixA, value: a.value), mac(prefix: prefixB, value: b.value))
-                }
-                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
-                    let blockA = buffer.baseAddress!, blockB = blockA + 128
-                    let blocksA = Self.padInner(blockA, prefixA, a.value), blocksB = Self.padInner(blockB, prefixB, b.value)
-                    var stateA = inner, stateB = inner
-                    Self.compressPair(&stateA, blockA, &stateB, blockB)
-                    switch (blocksA, blocksB) {
-                    case (2, 2): Self.compressPair(&stateA, blockA + 64, &stateB, blockB + 64)
-                    case (2, _): Self.compress(&stateA, blockA + 64, 1)
-                    case (_, 2): Self.compress(&stateB, blockB + 64, 1)
-                    default: break
-                    }
-                    // The outer hashes of the 32-byte inner digests: one block each.
-                    for w in 0..<8 {
-                        Self.storeBigEndian(stateA[w], blockA + 4 * w)
-                        Self.storeBigEndian(stateB[w], blockB + 4 * w)
-                    }
-                    _ = Self.pad(blockA, used: 32, totalBytes: 64 + 32)
-                    _ = Self.pad(blockB, used: 32, totalBytes: 64 + 32)
-                    stateA = outer
-                    stateB = outer
-                    Self.compressPair(&stateA, blockA, &stateB, blockB)
-                    return (stateA, stateB)
-                }
+        let prefixA = a.type.utf8, prefixB = b.type.utf8
+        let usedA = prefixA.count + 1 + a.value.count, usedB = prefixB.count + 1 + b.value.count
+        guard usedA + 9 <= 128, usedB + 9 <= 128 else {
+            return (mac(prefix: prefixA, value: a.value), mac(prefix: prefixB, value: b.value))
+        }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
+            let blockA = buffer.baseAddress!, blockB = blockA + 128
+            let blocksA = Self.padInner(blockA, prefixA, a.value), blocksB = Self.padInner(blockB, prefixB, b.value)
+            var stateA = inner, stateB = inner
+            Self.compressPair(&stateA, blockA, &stateB, blockB)
+            switch (blocksA, blocksB) {
+            case (2, 2): Self.compressPair(&stateA, blockA + 64, &stateB, blockB + 64)
+            case (2, _): Self.compress(&stateA, blockA + 64, 1)
+            case (_, 2): Self.compress(&stateB, blockB + 64, 1)
+            default: break
             }
+            // The outer hashes of the 32-byte inner digests: one block each.
+            for w in 0..<8 {
+                Self.storeBigEndian(stateA[w], blockA + 4 * w)
+                Self.storeBigEndian(stateB[w], blockB + 4 * w)
+            }
+            _ = Self.pad(blockA, used: 32, totalBytes: 64 + 32)
+            _ = Self.pad(blockB, used: 32, totalBytes: 64 + 32)
+            stateA = outer
+            stateB = outer
+            Self.compressPair(&stateA, blockA, &stateB, blockB)
+            return (stateA, stateB)
         }
     }
 

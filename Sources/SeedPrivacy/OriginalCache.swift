@@ -47,7 +47,7 @@ struct OriginalCache {
             var types: [TypeEntries] = []
             var others: [Key: Int] = [:]
             for (k, e) in opened.entries.enumerated() {
-                guard let t = types.firstIndex(where: { $0.type.code == e.type.code && $0.type == e.type }) else {
+                guard let t = types.firstIndex(where: { $0.type == e.type }) else {
                     types.append(TypeEntries(type: e.type, first: e.number, entries: [Int32(k)]))
                     continue
                 }
@@ -67,7 +67,7 @@ struct OriginalCache {
         }
 
         func entry(type: EntityType, number: Int) -> Int? {
-            for t in types where t.type.code == type.code && t.type == type {
+            for t in types where t.type == type {
                 let slot = number - t.first
                 if slot >= 0, slot < t.entries.count, t.entries[slot] >= 0 { return Int(t.entries[slot]) }
                 break

@@ -29,11 +29,11 @@ struct VaultBlock {
         var size = 1 + 2 + 4
         for e in entries {
             // A block holds a handful of types: a search in a line beats hashing each entry's type.
-            var t = types.firstIndex { $0.code == e.type.code && $0 == e.type }
+            var t = types.firstIndex(of: e.type)
             if t == nil {
                 t = types.count
                 types.append(e.type)
-                size += 1 + e.type.name.utf8.count
+                size += 1 + e.type.utf8.count
             }
             typeOf.append(t!)
             size += 2 + 4 + 16 + 4 + 2 + (e.realistic?.count ?? 0)
@@ -44,8 +44,8 @@ struct VaultBlock {
             w.write(UInt64(formatVersion), 1)
             w.write(UInt64(types.count), 2)
             for t in types {
-                w.write(UInt64(t.name.utf8.count), 1)
-                w.write(Array(t.name.utf8))
+                w.write(UInt64(t.utf8.count), 1)
+                w.write(t.utf8)
             }
             w.write(UInt64(entries.count), 4)
             for (e, t) in zip(entries, typeOf) {
@@ -72,7 +72,11 @@ struct VaultBlock {
         }
 
         mutating func write(_ bytes: [UInt8]) {
-            bytes.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: $0.count) }
+            bytes.withUnsafeBufferPointer { write($0) }
+        }
+
+        mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+            if let base = bytes.baseAddress { p.update(from: base, count: bytes.count) }
             p += bytes.count
         }
     }

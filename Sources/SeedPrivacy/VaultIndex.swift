@@ -126,21 +126,19 @@ func appendPlaceholder(_ type: EntityType, _ number: Int, to out: inout [UInt8])
         rest /= 10
         digits += 1
     }
-    var name = type.name
-    name.withUTF8 { name in
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: name.count + digits + 3))
-        out.withUnsafeMutableBufferPointer { buffer in
-            let p = buffer.baseAddress! + start
-            p[0] = .lessThan
-            (p + 1).update(from: name.baseAddress!, count: name.count)
-            p[name.count + 1] = .underscore
-            var n = number
-            for k in stride(from: name.count + 1 + digits, to: name.count + 1, by: -1) {
-                p[k] = UInt8(48 + n % 10)
-                n /= 10
-            }
-            p[name.count + digits + 2] = .greaterThan
+    let name = type.utf8
+    let start = out.count
+    out.append(contentsOf: repeatElement(0, count: name.count + digits + 3))
+    out.withUnsafeMutableBufferPointer { buffer in
+        let p = buffer.baseAddress! + start
+        p[0] = .lessThan
+        (p + 1).update(from: name.baseAddress!, count: name.count)
+        p[name.count + 1] = .underscore
+        var n = number
+        for k in stride(from: name.count + 1 + digits, to: name.count + 1, by: -1) {
+            p[k] = UInt8(48 + n % 10)
+            n /= 10
         }
+        p[name.count + digits + 2] = .greaterThan
     }
 }
