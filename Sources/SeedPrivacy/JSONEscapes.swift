@@ -1,25 +1,39 @@
 // JSON string escapes. Detection runs on the unescaped text; an untouched string is copied back byte for
 // byte (so `\u00e9` stays `\u00e9`), and only replacements are escaped when written.
 
+import Foundation
+
 enum JSONEscapes {
     /// Decodes the body of a JSON string (without its quotes) into `out`. Lone surrogates become U+FFFD for
     /// detection only: the raw text is what gets written back. Returns false on a malformed escape.
     static func unescape(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
         out.removeAll(keepingCapacity: true)
-        var i = 0
         let n = raw.count
-        while i < n {
-            let b = raw[i]
-            if b != .backslash {
-                out.append(b)
-                i += 1
-                continue
+        guard n > 0, let source = raw.baseAddress else { return true }
+        // Decoded text is never longer than its escapes, so it is written straight into `out`'s storage:
+        // unescapes ran at an append (and a uniqueness check) per byte, on text that is mostly \uXXXX
+        // escapes where Chinese is written that way.
+        out.append(contentsOf: repeatElement(0, count: n))
+        var written = 0
+        let ok = out.withUnsafeMutableBufferPointer { buffer -> Bool in
+            let d = buffer.baseAddress!
+            var i = 0
+            while i < n {
+                let run = memchr(source + i, Int32(UInt8.backslash), n - i).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - source } ?? n
+                if run > i {
+                    (d + written).update(from: source + i, count: run - i)
+                    written += run - i
+                    i = run
+                    if i == n { break }
+                }
+                guard let (scalar, length) = decodeEscape(raw, at: i) else { return false }
+                written += writeUTF8(scalar, to: d + written)
+                i += length
             }
-            guard let (scalar, length) = decodeEscape(raw, at: i) else { return false }
-            appendUTF8(scalar, to: &out)
-            i += length
+            return true
         }
-        return true
+        out.removeLast(n - written)
+        return ok
     }
 
     /// The scalar an escape at `i` stands for and how many raw bytes it spans (a surrogate pair spans 12).
@@ -58,22 +72,27 @@ enum JSONEscapes {
         return v
     }
 
-    static func appendUTF8(_ c: UInt32, to out: inout [UInt8]) {
+    /// Writes `c` as UTF-8 at `d`; returns the bytes written.
+    static func writeUTF8(_ c: UInt32, to d: UnsafeMutablePointer<UInt8>) -> Int {
         switch c {
         case ..<0x80:
-            out.append(UInt8(c))
+            d[0] = UInt8(c)
+            return 1
         case ..<0x800:
-            out.append(UInt8(0xC0 | (c >> 6)))
-            out.append(UInt8(0x80 | (c & 0x3F)))
+            d[0] = UInt8(0xC0 | (c >> 6))
+            d[1] = UInt8(0x80 | (c & 0x3F))
+            return 2
         case ..<0x10000:
-            out.append(UInt8(0xE0 | (c >> 12)))
-            out.append(UInt8(0x80 | ((c >> 6) & 0x3F)))
-            out.append(UInt8(0x80 | (c & 0x3F)))
+            d[0] = UInt8(0xE0 | (c >> 12))
+            d[1] = UInt8(0x80 | ((c >> 6) & 0x3F))
+            d[2] = UInt8(0x80 | (c & 0x3F))
+            return 3
         default:
-            out.append(UInt8(0xF0 | (c >> 18)))
-            out.append(UInt8(0x80 | ((c >> 12) & 0x3F)))
-            out.append(UInt8(0x80 | ((c >> 6) & 0x3F)))
-            out.append(UInt8(0x80 | (c & 0x3F)))
+            d[0] = UInt8(0xF0 | (c >> 18))
+            d[1] = UInt8(0x80 | ((c >> 12) & 0x3F))
+            d[2] = UInt8(0x80 | ((c >> 6) & 0x3F))
+            d[3] = UInt8(0x80 | (c & 0x3F))
+            return 4
         }
     }
 
