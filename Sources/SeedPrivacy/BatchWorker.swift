@@ -54,10 +54,13 @@ final class BatchWorker<Transform: TextTransform> {
         self.onError = onError
     }
 
-    func process(_ batch: LineBatch) throws -> BatchResult {
+    /// `output` is an array whose storage the result's output reuses (its contents are dropped).
+    func process(_ batch: LineBatch, output: consuming [UInt8] = []) throws -> BatchResult {
         edits.removeAll()
         counts.removeAll()
         var result = BatchResult()
+        result.output = consume output
+        result.output.removeAll(keepingCapacity: true)
         result.output.reserveCapacity(batch.bytes.count + batch.bytes.count / 8)
         try batch.bytes.withUnsafeBufferPointer { input in
             switch format {

@@ -104,7 +104,7 @@ final class DigestTable {
     /// A zeroed mapping for `slotCount` slots.
     private static func map(slotCount: Int) -> (base: UnsafeMutableRawPointer, bytes: Int) {
         let bytes = slotCount * MemoryLayout<Slot>.stride
-        let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)
         guard let p, p != MAP_FAILED else { fatalError("the vault's index cannot map \(bytes) bytes: \(String(cString: strerror(errno)))") }
         return (p, bytes)
     }

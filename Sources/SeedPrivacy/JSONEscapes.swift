@@ -13,7 +13,7 @@ enum JSONEscapes {
         // Decoded text is never longer than its escapes, so it is written straight into `out`'s storage:
         // unescapes ran at an append (and a uniqueness check) per byte, on text that is mostly \uXXXX
         // escapes where Chinese is written that way.
-        out.append(contentsOf: repeatElement(0, count: n))
+        out.appendZeros(n)
         var written = 0
         let ok = out.withUnsafeMutableBufferPointer { buffer -> Bool in
             let d = buffer.baseAddress!

@@ -82,9 +82,10 @@ struct LineBatchReader {
         nextLineNumber = line
     }
 
-    /// The next batch, or nil at the end of the input.
-    mutating func next() throws -> LineBatch? {
-        var bytes = try startBatch()
+    /// The next batch, or nil at the end of the input; its bytes go into `buffer` (an empty array or one that
+    /// an earlier batch has finished with, whose storage is reused).
+    mutating func next(reusing buffer: consuming [UInt8] = []) throws -> LineBatch? {
+        var bytes = try startBatch(reusing: consume buffer)
         // A line longer than a batch: read on until it ends.
         var searched = 0
         while !eof, !bytes[searched...].contains(.newline) {
@@ -117,8 +118,9 @@ struct LineBatchReader {
         return batch
     }
 
-    /// The carried bytes, then reads until the batch size, in one buffer (not zeroed first).
-    private mutating func startBatch() throws -> [UInt8] {
+    /// The carried bytes, then reads until the batch size, in one buffer. A reused buffer keeps its old
+    /// bytes where the read will write (only its growth is zeroed); a new one is not zeroed at all.
+    private mutating func startBatch(reusing buffer: consuming [UInt8]) throws -> [UInt8] {
         let carried = carry
         carry = []
         let capacity = max(batchBytes, carried.count) + Self.readSize
@@ -128,17 +130,26 @@ struct LineBatchReader {
             eof = ended
             bytesRead += added
         }
-        return try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-            let base = buffer.baseAddress!
+        let fd = fd, batchBytes = batchBytes
+        func fill(_ base: UnsafeMutablePointer<UInt8>) throws -> Int {
             carried.withUnsafeBufferPointer { if let c = $0.baseAddress { base.update(from: c, count: $0.count) } }
-            count = carried.count
+            var count = carried.count
             while !ended && count < batchBytes {
                 let n = try Self.read(fd, base + count, capacity - count)
                 if n == 0 { ended = true }
                 count += n
                 added += n
             }
+            return count
         }
+        guard buffer.capacity >= capacity else {
+            return try [UInt8](unsafeUninitializedCapacity: capacity) { b, count in count = try fill(b.baseAddress!) }
+        }
+        var bytes = consume buffer
+        if bytes.count < capacity { bytes.appendZeros(capacity - bytes.count) }
+        let count = try bytes.withUnsafeMutableBufferPointer { try fill($0.baseAddress!) }
+        bytes.removeSubrange(count...)
+        return bytes
     }
 
     /// Up to `readSize` more bytes (empty at the end of the input).
@@ -214,6 +225,8 @@ struct StreamRunner<Transform: TextTransform> {
         }
         let results = OrderedResults()
         let window = pool.threadCount * 4
+        // Inputs and outputs apart: each kind comes back with the capacity its next use needs.
+        let inputs = BufferRecycler(limit: window + 1), outputs = BufferRecycler(limit: window + 1)
         var reader = LineBatchReader(fd: input, batchBytes: options.batchBytes, format: options.format, offset: start.inputOffset, line: start.nextLine)
         var summary = StreamSummary()
         var rejectsFile: (Int32, String)?
@@ -227,17 +240,24 @@ struct StreamRunner<Transform: TextTransform> {
         }
         while true {
             while !endOfInput, submitted - written < window {
-                guard let batch = try reader.next() else {
+                guard let batch = try reader.next(reusing: inputs.take()) else {
                     endOfInput = true
                     break
                 }
                 let sequence = submitted
                 ends[sequence] = (reader.consumed, reader.nextLineNumber)
-                pool.submit { thread in results.set(sequence, Result { try workers[thread].process(batch) }) }
+                let handOver = BatchHandOver(batch)
+                pool.submit { thread in
+                    var batch = handOver.take()
+                    let result = Result { try workers[thread].process(batch, output: outputs.take()) }
+                    inputs.give(&batch.bytes)
+                    results.set(sequence, result)
+                }
                 submitted += 1
             }
             guard written < submitted else { break }
-            let r = try results.take(written).get()
+            var r = try results.take(written).get()
+            defer { outputs.give(&r.output) }
             let end = ends.removeValue(forKey: written)!
             written += 1
             try writeAll(output, r.output, path: outputName)

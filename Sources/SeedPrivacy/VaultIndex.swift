@@ -51,6 +51,11 @@ struct VaultIndex {
 
     /// In place (through the dictionary's modify accessor): no copy of the list per entry.
     private static func set(_ list: inout [Int64], number: Int, to block: Int64) {
+        if number == list.count + 1 {
+            // The usual case: numbers come in order.
+            list.append(block)
+            return
+        }
         if number > list.count { list.append(contentsOf: repeatElement(0, count: number - list.count)) }
         list[number - 1] = block
     }
@@ -118,7 +123,7 @@ func placeholder(_ type: EntityType, _ number: Int) -> [UInt8] {
     return out
 }
 
-/// Written in place, in one growth of `out`: a batch writes thousands of them.
+/// Formatted on the stack and appended as one copy: a batch writes thousands of them.
 func appendPlaceholder(_ type: EntityType, _ number: Int, to out: inout [UInt8]) {
     var digits = 1
     var rest = number
@@ -127,10 +132,9 @@ func appendPlaceholder(_ type: EntityType, _ number: Int, to out: inout [UInt8])
         digits += 1
     }
     let name = type.utf8
-    let start = out.count
-    out.append(contentsOf: repeatElement(0, count: name.count + digits + 3))
-    out.withUnsafeMutableBufferPointer { buffer in
-        let p = buffer.baseAddress! + start
+    let length = name.count + digits + 3
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { buffer in
+        let p = buffer.baseAddress!
         p[0] = .lessThan
         (p + 1).update(from: name.baseAddress!, count: name.count)
         p[name.count + 1] = .underscore
@@ -139,6 +143,7 @@ func appendPlaceholder(_ type: EntityType, _ number: Int, to out: inout [UInt8])
             p[k] = UInt8(48 + n % 10)
             n /= 10
         }
-        p[name.count + digits + 2] = .greaterThan
+        p[length - 1] = .greaterThan
+        out.append(contentsOf: UnsafeBufferPointer(buffer))
     }
 }

@@ -6,7 +6,10 @@ import Foundation
 /// async context, so Seed keeps its own threads here, as SeedTensor does for its kernels.)
 final class WorkerPool: @unchecked Sendable {
     private let condition = NSCondition()
-    private var jobs: [(_ thread: Int) -> Void] = []
+    /// Taken jobs are set to nil at once: a job holds its batch, and a queue of finished jobs kept dozens
+    /// of megabytes alive, which made every new batch land in memory never touched before (a page fault
+    /// per 4 KB read or written).
+    private var jobs: [((_ thread: Int) -> Void)?] = []
     private var head = 0
     private var running = 0
     private var stopping = false
@@ -50,7 +53,8 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             while !stopping && head == jobs.count { condition.wait() }
             if stopping { break }
-            let job = jobs[head]
+            let job = jobs[head]!
+            jobs[head] = nil
             head += 1
             running += 1
             condition.unlock()
@@ -81,5 +85,44 @@ final class OrderedResults: @unchecked Sendable {
         defer { condition.unlock() }
         while results[sequence] == nil { condition.wait() }
         return results.removeValue(forKey: sequence)!
+    }
+}
+
+/// Byte arrays that finished batches hand back (inputs once processed, outputs once written) for the next
+/// batches to reuse. A new array of a batch's size is memory the process has never touched: a page fault
+/// for every 4 KB read or written into it, about 4 µs each on the development VM, so a 65 MB stream paid
+/// for some 30,000 of them. Keeps at most `limit` arrays.
+final class BufferRecycler: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffers: [[UInt8]] = []
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// A buffer to reuse (count and contents as it was given back), or an empty array.
+    func take() -> [UInt8] {
+        lock.withLock { buffers.popLast() } ?? []
+    }
+
+    /// Takes `buffer`'s storage, leaving it empty: the recycler then holds the only reference, so that the
+    /// next user writes into it in place.
+    func give(_ buffer: inout [UInt8]) {
+        var taken: [UInt8] = []
+        swap(&taken, &buffer)
+        guard taken.capacity > 0 else { return }
+        lock.withLock { if buffers.count < limit { buffers.append(taken) } }
+    }
+}
+
+/// A batch on its way to a worker: the job takes it out, so that the worker holds the only reference to
+/// its bytes and can give them back for reuse.
+final class BatchHandOver: @unchecked Sendable {
+    private var batch: LineBatch?
+
+    init(_ batch: LineBatch) { self.batch = batch }
+
+    func take() -> LineBatch {
+        defer { batch = nil }
+        return batch!
     }
 }
