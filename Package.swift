@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "SeedModel", dependencies: ["SeedTensor"], swiftSettings: fastFlags),
         .target(name: "SeedTokenizer", swiftSettings: fastFlags),
         .target(name: "SeedTrain", dependencies: ["SeedModel", "SeedTensor", "SeedTokenizer", "Yams"], swiftSettings: fastFlags),
+        // SSE2 byte runs for SeedPrivacy's scanner (Swift's SIMD types have no movemask).
+        .target(name: "CSeedScan"),
         // SHA-256 compression with the CPU's SHA extensions, for SeedPrivacy's vault digests.
         .target(name: "CSeedSHA256", cSettings: [.unsafeFlags(["-O3"])]),
         // The SQLite files that several processes share (vault, teacher store).
@@ -47,6 +49,7 @@ let package = Package(
             dependencies: [
                 "CSeedSHA256",
                 "CSeedPrefetch",
+                "CSeedScan",
                 "Yams",
                 "SeedStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
