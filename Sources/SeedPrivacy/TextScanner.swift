@@ -102,8 +102,10 @@ struct TextScanner {
     /// address, a name, or the key of a `key = value` assignment.
     mutating func scanWord(_ i: Int) -> Int {
         let j = wordEnd(from: i)
-        if let end = scanPrefixedSecret(i, wordEnd: j) { return end }
         let first = p[i]
+        // Every prefixed secret is a word of 12 bytes or more, or a prefix followed by a dash (`sk-`,
+        // `glpat-`, `xoxb-`): most words skip the call.
+        if j - i >= 12 || at(j) == .dash, let end = scanPrefixedSecret(i, wordEnd: j) { return end }
         if isUpper(first), isUpper(at(i + 1)) {
             if isDigit(at(i + 2)), isDigit(at(i + 3)), let end = scanIBAN(i) { return end }
             if isDigit(at(i + 2)) || at(i + 2) == .space, let end = scanNINO(i) { return end }
@@ -111,8 +113,17 @@ struct TextScanner {
         let next = at(j)
         if next == .colon || next == .dash || next == .dot, j - i <= 4, let end = scanIPv6OrMAC(i) { return end }
         if isUpper(first), let end = scanPerson(i) { return end }
-        if let end = scanAssignment(wordStart: i, wordEnd: j) { return end }
+        if mayStartAssignment(wordEnd: j), let end = scanAssignment(wordStart: i, wordEnd: j) { return end }
         return j
+    }
+
+    /// Whether `=` or `:` follows the word ending at `j` (after a closing quote and spaces): the test that
+    /// `scanAssignment` starts with, inlined here because nearly every word fails it.
+    @inline(__always) func mayStartAssignment(wordEnd j: Int) -> Bool {
+        var k = j
+        if at(k) == .quote || at(k) == .apostrophe { k += 1 }
+        while at(k) == .space || at(k) == 9 { k += 1 }
+        return at(k) == .equals || at(k) == .colon
     }
 }
 
