@@ -77,8 +77,11 @@ public struct Detector: Sendable {
 /// The scanner works in them directly (it takes them for the length of a scan).
 public struct DetectorScratch {
     var found: [Detection] = []
-    /// Digit groups of the current number chunk (see RecognizerNumbers.swift).
-    var groups: [DigitGroup] = []
+    /// Digit groups of the current number chunk (see RecognizerNumbers.swift): the first `groupCount` of
+    /// sixteen slots, overwritten in place for each chunk (an empty-and-append per number showed in profiles).
+    var groups = [DigitGroup](repeating: DigitGroup(start: 0, end: 0, outerStart: 0, outerEnd: 0, separator: 0, parenthesized: false),
+                              count: DigitGroup.maximumCount)
+    var groupCount = 0
     var digits: [UInt8] = []
     /// The secret kinds of the JSON keys seen last: a record's keys repeat on every line.
     private var keyKinds: [(key: [UInt8], kind: SecretKeyKind?)] = []

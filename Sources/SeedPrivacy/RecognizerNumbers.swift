@@ -15,11 +15,21 @@ private let cnIDContext: [[UInt8]] = ["身份证", "身份号", "证件号", "id
 private let cardContext: [[UInt8]] = ["card", "karte", "carte", "visa", "mastercard", "卡"].map { Array($0.utf8) }
 
 /// Group sizes packed five bits each behind a leading 1, so that a chunk's layout is one integer compare.
+/// Written as constant expressions: a global computed at first use is checked (`swift_once`) at every use,
+/// and these are compared for every number with six digits or more.
 private enum Shape {
-    static func of(_ sizes: [Int]) -> UInt64 { sizes.reduce(1) { $0 << 5 | UInt64($1) } }
-    static let s324 = of([3, 2, 4]), s683 = of([6, 8, 3]), s684 = of([6, 8, 4]), s344 = of([3, 4, 4]), s211 = of([2, 11])
-    static let s2344 = of([2, 3, 4, 4]), s444 = of([4, 4, 4]), s334 = of([3, 3, 4]), s1334 = of([1, 3, 3, 4]), s55 = of([5, 5])
-    static let s255 = of([2, 5, 5]), s663 = of([6, 6, 3])
+    static let s324: UInt64 = 1 << 15 | 3 << 10 | 2 << 5 | 4
+    static let s683: UInt64 = 1 << 15 | 6 << 10 | 8 << 5 | 3
+    static let s684: UInt64 = 1 << 15 | 6 << 10 | 8 << 5 | 4
+    static let s344: UInt64 = 1 << 15 | 3 << 10 | 4 << 5 | 4
+    static let s211: UInt64 = 1 << 10 | 2 << 5 | 11
+    static let s2344: UInt64 = 1 << 20 | 2 << 15 | 3 << 10 | 4 << 5 | 4
+    static let s444: UInt64 = 1 << 15 | 4 << 10 | 4 << 5 | 4
+    static let s334: UInt64 = 1 << 15 | 3 << 10 | 3 << 5 | 4
+    static let s1334: UInt64 = 1 << 20 | 1 << 15 | 3 << 10 | 3 << 5 | 4
+    static let s55: UInt64 = 1 << 10 | 5 << 5 | 5
+    static let s255: UInt64 = 1 << 15 | 2 << 10 | 5 << 5 | 5
+    static let s663: UInt64 = 1 << 15 | 6 << 10 | 6 << 5 | 3
 }
 
 extension TextScanner {
@@ -35,7 +45,7 @@ extension TextScanner {
         }
         let plus = p[s] == .plus
         let (end, trailingX) = readGroups(from: plus ? s + 1 : s)
-        let count = scratch.groups.count
+        let count = scratch.groupCount
         guard count > 0 else { return endOfRun(from: s + 1, isAlnum) }
         let after = at(end)
         let dirtyEnd = !trailingX && (isAlnum(after) || ((after == .comma || after == .colon || after == .dot) && isDigit(at(end + 1))))
@@ -66,41 +76,49 @@ extension TextScanner {
     /// Reads digit groups from `k`; returns the end of the last group and whether an ID check character
     /// `X` follows 17 digits.
     private mutating func readGroups(from start: Int) -> (Int, Bool) {
-        scratch.groups.removeAll(keepingCapacity: true)
-        var k = start
-        var separator: UInt8 = 0
+        // Written through a pointer into storage moved out of the scratch: one uniqueness check per chunk.
+        var storage: [DigitGroup] = []
+        swap(&storage, &scratch.groups)
+        defer { swap(&storage, &scratch.groups) }
+        var count = 0
         var end = start
         var digits = 0
-        while scratch.groups.count < 16 {
-            var g = k
-            let paren = at(g) == .openParen
-            if paren { g += 1 }
-            guard isDigit(at(g)) else { break }
-            let e = endOfRun(from: g, isDigit)
-            var outerEnd = e
-            if paren {
-                guard at(e) == .closeParen else { break }
-                outerEnd = e + 1
-            }
-            scratch.groups.append(DigitGroup(start: g, end: e, outerStart: paren ? g - 1 : g, outerEnd: outerEnd, separator: separator, parenthesized: paren))
-            digits += e - g
-            end = outerEnd
-            let c = at(outerEnd)
-            if c == .space || c == .dash || c == .dot || c == .slash {
-                let d = at(outerEnd + 1)
-                guard isDigit(d) || d == .openParen else { break }
-                separator = c
-                k = outerEnd + 1
-            } else if c == .openParen || (paren && isDigit(c)) {
-                separator = 0
-                k = outerEnd
-            } else {
-                break
+        storage.withUnsafeMutableBufferPointer { groups in
+            var k = start
+            var separator: UInt8 = 0
+            while count < groups.count {
+                var g = k
+                let paren = at(g) == .openParen
+                if paren { g += 1 }
+                guard isDigit(at(g)) else { break }
+                let e = endOfRun(from: g, isDigit)
+                var outerEnd = e
+                if paren {
+                    guard at(e) == .closeParen else { break }
+                    outerEnd = e + 1
+                }
+                groups[count] = DigitGroup(start: g, end: e, outerStart: paren ? g - 1 : g, outerEnd: outerEnd, separator: separator, parenthesized: paren)
+                count += 1
+                digits += e - g
+                end = outerEnd
+                let c = at(outerEnd)
+                if c == .space || c == .dash || c == .dot || c == .slash {
+                    let d = at(outerEnd + 1)
+                    guard isDigit(d) || d == .openParen else { break }
+                    separator = c
+                    k = outerEnd + 1
+                } else if c == .openParen || (paren && isDigit(c)) {
+                    separator = 0
+                    k = outerEnd
+                } else {
+                    break
+                }
             }
         }
+        scratch.groupCount = count
         let x = at(end)
         let trailingX = digits == 17 && (x == UInt8(ascii: "X") || x == UInt8(ascii: "x")) && !isAlnum(at(end + 1))
-            && !(scratch.groups.last?.parenthesized ?? false)
+            && !(count > 0 && storage[count - 1].parenthesized)
         return (end, trailingX)
     }
 
@@ -182,7 +200,7 @@ extension TextScanner {
             return (.cnID, 0.9)
         }
         // A grouped card ends its chunk: the first groups of a longer grouped number (an invoice) are no card.
-        if !anyParen, g == 1 || b == scratch.groups.count, IdentifierRules.isPlausibleCardNumber(d), Checksums.luhn(d), isCardGrouping(a, b) {
+        if !anyParen, g == 1 || b == scratch.groupCount, IdentifierRules.isPlausibleCardNumber(d), Checksums.luhn(d), isCardGrouping(a, b) {
             return (.creditCard, 0.95)
         }
         // North American numbers: area code and exchange never start with 0 or 1.

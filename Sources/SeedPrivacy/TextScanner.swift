@@ -138,4 +138,7 @@ struct DigitGroup {
     var parenthesized: Bool
 
     var size: Int { end - start }
+
+    /// Groups read per chunk at most.
+    static let maximumCount = 16
 }
