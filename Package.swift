@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "SeedTokenizerTests", dependencies: ["SeedTokenizer"], exclude: ["Python"], swiftSettings: fastFlags),
         .testTarget(
             name: "SeedPrivacyTests",
-            dependencies: ["SeedPrivacy", "CSeedSHA256", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SeedPrivacy", "CSeedSHA256", "CSeedScan", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: fastFlags
         ),
         .testTarget(

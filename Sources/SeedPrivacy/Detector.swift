@@ -78,7 +78,8 @@ public struct Detector: Sendable {
 public struct DetectorScratch {
     var found: [Detection] = []
     /// Digit groups of the current number chunk (see RecognizerNumbers.swift): the first `groupCount` of
-    /// sixteen slots, overwritten in place for each chunk (an empty-and-append per number showed in profiles).
+    /// `DigitGroup.maximumCount` slots, overwritten in place for each chunk (an empty-and-append per number
+    /// showed in profiles).
     var groups = [DigitGroup](repeating: DigitGroup(start: 0, end: 0, outerStart: 0, outerEnd: 0, separator: 0, parenthesized: false),
                               count: DigitGroup.maximumCount)
     var groupCount = 0

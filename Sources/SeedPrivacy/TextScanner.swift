@@ -139,6 +139,7 @@ struct DigitGroup {
 
     var size: Int { end - start }
 
-    /// Groups read per chunk at most.
-    static let maximumCount = 16
+    /// Groups read per chunk at most: a list of 21 phone numbers in a row, each three groups, is read whole
+    /// (at 16, the sixth number of a list straddled the cut and was lost).
+    static let maximumCount = 64
 }

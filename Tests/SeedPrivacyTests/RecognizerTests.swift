@@ -51,6 +51,18 @@ final class RecognizerTests: XCTestCase {
         assertFinds("invoice 5084 8932 1036 3837 and more")
     }
 
+    /// A chunk is read 64 groups at most (into fixed slots); what follows starts a chunk of its own.
+    func testLongNumberChunks() {
+        let ones = Array(repeating: "1", count: 20).joined(separator: " ")
+        assertFinds("\(ones). Card 4111 1111 1111 1111.", "CREDIT_CARD:4111 1111 1111 1111")
+        assertFinds("\(ones) 4111 1111 1111 1111")
+        let phones = Array(repeating: "415 555 2671", count: 6).joined(separator: " ")
+        assertFinds(phones, "PHONE:415 555 2671", "PHONE:415 555 2671", "PHONE:415 555 2671", "PHONE:415 555 2671",
+                    "PHONE:415 555 2671", "PHONE:415 555 2671")
+        let many = Array(repeating: "1", count: 70).joined(separator: " ")
+        assertFinds("\(many) 415 555 2671")
+    }
+
     func testIBAN() {
         assertFinds("IBAN DE89 3704 0044 0532 0130 00.", "IBAN:DE89 3704 0044 0532 0130 00")
         assertFinds("iban:GB82WEST12345698765432", "IBAN:GB82WEST12345698765432")
