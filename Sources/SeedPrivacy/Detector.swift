@@ -78,10 +78,10 @@ public struct Detector: Sendable {
 public struct DetectorScratch {
     var found: [Detection] = []
     /// Digit groups of the current number chunk (see RecognizerNumbers.swift): the first `groupCount` of
-    /// `DigitGroup.maximumCount` slots, overwritten in place for each chunk (an empty-and-append per number
-    /// showed in profiles).
-    var groups = [DigitGroup](repeating: DigitGroup(start: 0, end: 0, outerStart: 0, outerEnd: 0, separator: 0, parenthesized: false),
-                              count: DigitGroup.maximumCount)
+    /// `DigitGroup.maximumCount` slots, made at the first number and overwritten in place for each chunk
+    /// (an empty-and-append per number showed in profiles). Empty until then: a scanner is made for every
+    /// string value, with a scratch of its own until it takes the caller's.
+    var groups: [DigitGroup] = []
     var groupCount = 0
     var digits: [UInt8] = []
     /// The secret kinds of the JSON keys seen last: a record's keys repeat on every line.

@@ -80,6 +80,10 @@ extension TextScanner {
         var storage: [DigitGroup] = []
         swap(&storage, &scratch.groups)
         defer { swap(&storage, &scratch.groups) }
+        if storage.isEmpty {
+            storage = Array(repeating: DigitGroup(start: 0, end: 0, outerStart: 0, outerEnd: 0, separator: 0, parenthesized: false),
+                            count: DigitGroup.maximumCount)
+        }
         var count = 0
         var end = start
         var digits = 0
