@@ -8,11 +8,12 @@ import Foundation
 /// - a slot is 16 bytes (four to a cache line) and holds the whole entry: one miss per probe, where
 ///   Dictionary's separate key and value arrays cost two or three;
 /// - the slots live in their own anonymous mapping, zeroed by the kernel: a new table needs no zeroing
-///   pass. The mapping is populated when it is made (`MAP_POPULATE`): a rehash touches every page of the
-///   new table anyway, and one call costs less than a page fault per 4 KB (the growths of a 65 MB run had
-///   taken some 8,000 faults, under the vault's lock). (Backing it with 2 MB pages, `MADV_HUGEPAGE`, saved TLB misses on lookups but cost more
-///   than it saved on the development VM, where the kernel clears each fresh huge page at first touch: the
-///   table's share of a 65 MB run was 222–246 profile samples with huge pages, 157–176 without.)
+///   pass. On Linux the mapping is populated when it is made (`MAP_POPULATE`): a rehash touches every
+///   page of the new table anyway, and one call costs less than a page fault per 4 KB (the growths of a
+///   65 MB run had taken some 8,000 faults, under the vault's lock). Backing it with 2 MB pages
+///   (`MADV_HUGEPAGE`) saved TLB misses on lookups but cost more than it saved on the development VM,
+///   where the kernel clears each fresh huge page at first touch: the table's share of a 65 MB run was
+///   222–246 profile samples with huge pages, 157–176 without.
 /// - callers going through a batch call `prefetch` a few digests ahead, so that misses overlap.
 ///
 /// A slot keeps the digest's high word and the top half of its low word: 96 bits, so two distinct values
@@ -106,7 +107,12 @@ final class DigestTable {
     /// A zeroed mapping for `slotCount` slots.
     private static func map(slotCount: Int) -> (base: UnsafeMutableRawPointer, bytes: Int) {
         let bytes = slotCount * MemoryLayout<Slot>.stride
-        let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)
+        #if os(Linux)
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE
+        #else
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS
+        #endif
+        let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, flags, -1, 0)
         guard let p, p != MAP_FAILED else { fatalError("the vault's index cannot map \(bytes) bytes: \(String(cString: strerror(errno)))") }
         return (p, bytes)
     }
