@@ -78,19 +78,24 @@ func looksLikeSecretValue(_ v: UnsafePointer<UInt8>, _ count: Int, kind: SecretK
 }
 
 extension TextScanner {
-    /// `word` ends at `wordEnd`; if an assignment operator follows and the key names a secret, detects the value.
-    mutating func scanAssignment(wordStart: Int, wordEnd: Int) -> Int? {
+    /// Where `=` or `:` follows the word ending at `wordEnd` (after a closing quote and spaces), or nil.
+    /// Inlined into the word scan: nearly every word has none, and the call cost more than the test.
+    @inline(__always) func assignmentOperator(after wordEnd: Int) -> Int? {
         var k = wordEnd
         if at(k) == .quote || at(k) == .apostrophe { k += 1 }
         while at(k) == .space || at(k) == 9 { k += 1 }
-        let op = at(k)
-        guard op == .equals || op == .colon else { return nil }
+        return at(k) == .equals || at(k) == .colon ? k : nil
+    }
+
+    /// The word `wordStart..<wordEnd` is followed by an assignment operator at `op`
+    /// (`assignmentOperator(after:)`); if the key names a secret, detects the value.
+    mutating func scanAssignment(wordStart: Int, wordEnd: Int, operatorAt op: Int) -> Int? {
         var keyStart = wordStart
         while keyStart > 0, wordEnd - keyStart < 64, isWordByte(p[keyStart - 1]) || p[keyStart - 1] == .dash || p[keyStart - 1] == .dot {
             keyStart -= 1
         }
         guard let kind = secretKeyKind(UnsafeBufferPointer(start: p + keyStart, count: wordEnd - keyStart)) else { return nil }
-        k += 1
+        var k = op + 1
         if at(k) == .equals || at(k) == .greaterThan { k += 1 }
         return scanSecretValue(from: k, kind: kind)
     }

@@ -113,17 +113,8 @@ struct TextScanner {
         let next = at(j)
         if next == .colon || next == .dash || next == .dot, j - i <= 4, let end = scanIPv6OrMAC(i) { return end }
         if isUpper(first), let end = scanPerson(i) { return end }
-        if mayStartAssignment(wordEnd: j), let end = scanAssignment(wordStart: i, wordEnd: j) { return end }
+        if let op = assignmentOperator(after: j), let end = scanAssignment(wordStart: i, wordEnd: j, operatorAt: op) { return end }
         return j
-    }
-
-    /// Whether `=` or `:` follows the word ending at `j` (after a closing quote and spaces): the test that
-    /// `scanAssignment` starts with, inlined here because nearly every word fails it.
-    @inline(__always) func mayStartAssignment(wordEnd j: Int) -> Bool {
-        var k = j
-        if at(k) == .quote || at(k) == .apostrophe { k += 1 }
-        while at(k) == .space || at(k) == 9 { k += 1 }
-        return at(k) == .equals || at(k) == .colon
     }
 }
 

@@ -38,7 +38,8 @@ public final class Vault: @unchecked Sendable {
         configuration.prepareDatabase { db in
             // A block row is a few hundred kilobytes: 64 KB pages write it in a few calls instead of a hundred
             // (SQLite takes the page size only while it creates the file; an existing vault keeps its own).
-            // The checkpoint interval is counted in pages, so it goes down to keep the WAL near 8 MB.
+            // The checkpoint interval is counted in pages, so it goes down to keep the WAL near 8 MB. The
+            // cache is small: a stream never rereads a block, and a restore caches the originals it opens.
             try db.execute(sql: "PRAGMA page_size = 65536; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 128")
         }
         do {
