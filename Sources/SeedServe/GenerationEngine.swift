@@ -25,6 +25,7 @@ public final class GenerationEngine: @unchecked Sendable {
     private var nextId = 0
     private var stopping = false
     private var counts = (active: 0, waiting: 0)
+    private var totals = EngineStatistics()
     // The engine thread's own.
     private var waiting: [Sequence] = []
     private var active: [Sequence] = []
@@ -108,9 +109,26 @@ public final class GenerationEngine: @unchecked Sendable {
             // Counted before the step as well as after: a step yields tokens, and a client that has read
             // one must already see its sequence as active.
             publishCounts()
-            if !active.isEmpty { step() }
+            if !active.isEmpty {
+                let started = ContinuousClock.now
+                let rows = step()
+                record(rows, seconds: (ContinuousClock.now - started).seconds)
+            }
             publishCounts()
         }
+    }
+
+    /// What the engine's steps have done since it started, for /metrics and `seed bench serve`.
+    public var statistics: EngineStatistics {
+        condition.lock()
+        defer { condition.unlock() }
+        return totals
+    }
+
+    private func record(_ rows: (decoding: Int, prompt: Int), seconds: Double) {
+        condition.lock()
+        totals.add(decoding: rows.decoding, prompt: rows.prompt, seconds: seconds)
+        condition.unlock()
     }
 
     private func publishCounts() {
@@ -120,8 +138,8 @@ public final class GenerationEngine: @unchecked Sendable {
     }
 
     /// One forward pass: the pending token of every decoding sequence and the next chunks of the prompts
-    /// still being read.
-    private func step() {
+    /// still being read. Returns how many rows of each kind it ran.
+    private func step() -> (decoding: Int, prompt: Int) {
         var chunks: [SequenceChunk] = []
         var owners: [Sequence] = []
         for s in active {
@@ -143,12 +161,13 @@ public final class GenerationEngine: @unchecked Sendable {
             reading[ObjectIdentifier(s)] = s.prefilled..<end
             budget -= end - s.prefilled
         }
+        let rows = (decoding: chunks.count - reading.count, prompt: prefillChunk - budget)
         let ranges: [Range<Int>]
         do {
             ranges = try forward.run(chunks)
         } catch {
             for s in owners { fail(s, error) }
-            return
+            return rows
         }
         let vocabulary = model.config.vocabSize
         func row(_ r: Int) -> UnsafeBufferPointer<Float> {
@@ -167,6 +186,7 @@ public final class GenerationEngine: @unchecked Sendable {
             }
         }
         active.removeAll { $0.finished }
+        return rows
     }
 
     /// Scores prompt tokens: the logits after position p predict the token at p + 1.

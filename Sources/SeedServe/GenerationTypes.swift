@@ -49,3 +49,35 @@ public enum GenerationEvent: Sendable {
     case token(ScoredToken)
     case finished(FinishReason)
 }
+
+/// Totals of the engine's steps. The step time against the batch's size is what tells an operator whether
+/// the model or the HTTP side limits a busy server: `seed bench serve` compares it with the same step run
+/// alone.
+public struct EngineStatistics: Sendable, Equatable {
+    /// Upper bounds of the step-time buckets, in seconds: a tiny model's decoding step to a long prompt chunk.
+    public static let stepBuckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
+
+    public var steps = 0
+    public var seconds = 0.0
+    /// Sequences that decoded a token, summed over steps.
+    public var decodingRows = 0
+    /// Prompt tokens read, summed over steps.
+    public var promptRows = 0
+    /// Steps that took at most `stepBuckets[i]`, cumulative as Prometheus counts them.
+    public var bucketCounts = [Int](repeating: 0, count: stepBuckets.count)
+
+    mutating func add(decoding: Int, prompt: Int, seconds: Double) {
+        steps += 1
+        self.seconds += seconds
+        decodingRows += decoding
+        promptRows += prompt
+        for (i, bound) in Self.stepBuckets.enumerated() where seconds <= bound { bucketCounts[i] += 1 }
+    }
+
+    /// What happened between `earlier` and this snapshot.
+    public func since(_ earlier: EngineStatistics) -> EngineStatistics {
+        EngineStatistics(steps: steps - earlier.steps, seconds: seconds - earlier.seconds,
+                         decodingRows: decodingRows - earlier.decodingRows, promptRows: promptRows - earlier.promptRows,
+                         bucketCounts: zip(bucketCounts, earlier.bucketCounts).map { $0 - $1 })
+    }
+}

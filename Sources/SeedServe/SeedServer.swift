@@ -39,7 +39,8 @@ public struct SeedServer: Sendable {
             let load = engine.load
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(active: load.active, waiting: load.waiting))))
+            let text = metrics.render(active: load.active, waiting: load.waiting, engine: engine.statistics)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/v1/models") { _, _ in JSONResponse.ok(ModelList(served: served).json) }
         router.get("/v1/models/:id") { _, context -> Response in

@@ -67,15 +67,17 @@ public enum ServeBenchmark {
                                bandwidthBytesPerSecond: readBandwidth())
     }
 
-    /// One engine step of `rows` decoding sequences (each past a 32-token prompt): seconds per step, the
-    /// median of `steps`. Against the one-row step this is what continuous batching can give at most.
-    public static func batchedStep(model: LlamaModel, rows: Int, steps: Int = 12) throws -> Double {
+    /// One engine step of `rows` decoding sequences, each past a prompt of `position` tokens (attention's
+    /// cost grows with it): seconds per step, the median of `steps`. Against the one-row step this is what
+    /// continuous batching can give at most.
+    public static func batchedStep(model: LlamaModel, rows: Int, steps: Int = 12, position: Int = 32) throws -> Double {
         let c = model.config
-        let forward = BatchedForward(model: model, rowCapacity: max(rows, 32))
+        let prefix = max(1, min(position, c.context - steps - 2))
+        let forward = BatchedForward(model: model, rowCapacity: max(rows, prefix))
         var random = SeededRandom(seed: 2)
-        let caches = (0..<rows).map { _ in KVCache(config: c, capacity: 32 + steps + 2) }
+        let caches = (0..<rows).map { _ in KVCache(config: c, capacity: prefix + steps + 2) }
         for cache in caches {
-            let prompt = (0..<32).map { _ in Int32(random.nextIndex(below: c.vocabSize)) }
+            let prompt = (0..<prefix).map { _ in Int32(random.nextIndex(below: c.vocabSize)) }
             _ = try forward.run([SequenceChunk(cache: cache, tokens: prompt, logits: .none)])
         }
         var times: [Double] = []

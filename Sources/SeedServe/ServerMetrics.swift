@@ -55,8 +55,8 @@ public final class ServerMetrics: @unchecked Sendable {
         firstToken.observe(seconds)
     }
 
-    /// The exposition text; `active` and `waiting` are the engine's current sequences.
-    func render(active: Int, waiting: Int) -> String {
+    /// The exposition text; `active` and `waiting` are the engine's current sequences, `engine` its steps.
+    func render(active: Int, waiting: Int, engine: EngineStatistics) -> String {
         lock.lock()
         defer { lock.unlock() }
         var out = ""
@@ -80,6 +80,17 @@ public final class ServerMetrics: @unchecked Sendable {
         out += "seed_sequences_active \(active)\n"
         out += "# HELP seed_sequences_waiting Sequences waiting for a place in the batch.\n# TYPE seed_sequences_waiting gauge\n"
         out += "seed_sequences_waiting \(waiting)\n"
+        out += "# HELP seed_engine_step_seconds Duration of the engine's forward steps (one per batch of tokens).\n"
+        out += "# TYPE seed_engine_step_seconds histogram\n"
+        for (bound, count) in zip(EngineStatistics.stepBuckets, engine.bucketCounts) {
+            out += "seed_engine_step_seconds_bucket{le=\"\(bound)\"} \(count)\n"
+        }
+        out += "seed_engine_step_seconds_bucket{le=\"+Inf\"} \(engine.steps)\n"
+        out += "seed_engine_step_seconds_sum \(engine.seconds)\nseed_engine_step_seconds_count \(engine.steps)\n"
+        out += "# HELP seed_engine_rows_total Rows the engine's steps ran: decoded tokens and prompt tokens.\n"
+        out += "# TYPE seed_engine_rows_total counter\n"
+        out += "seed_engine_rows_total{kind=\"decode\"} \(engine.decodingRows)\n"
+        out += "seed_engine_rows_total{kind=\"prompt\"} \(engine.promptRows)\n"
         return out
     }
 

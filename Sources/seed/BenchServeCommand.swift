@@ -50,19 +50,36 @@ struct BenchServeCommand: AsyncParsableCommand {
             // The demo model's context is 128 tokens: the answer gets what the prompt leaves.
             let answerTokens = min(decodeTokens, c.context - served.tokenizer.encode(prompt).count - 1)
             _ = try await ServeBenchmark.server(baseURL: base, model: "bench", streams: 1, prompt: prompt, maxTokens: 4, minimumSeconds: 0)
+            // The same steps alone, at the middle of the answers' positions, to set the server's steps against.
+            let middle = served.tokenizer.encode(prompt).count + answerTokens / 2
+            var alone: [Int: Double] = [:]
+            for count in [1, streams] { alone[count] = try ServeBenchmark.batchedStep(model: served.model, rows: count, position: middle) }
             var one: ServeBenchmark.ServerFigures?
             for count in [1, streams] {
+                let before = server.engine.statistics
                 let s = try await ServeBenchmark.server(baseURL: base, model: "bench", streams: count, prompt: prompt, maxTokens: answerTokens)
+                let engine = server.engine.statistics.since(before)
                 if count == 1 { one = s }
                 var line = String(format: "server, %d stream%@: time to first token %.1f ms, %.1f tokens/s per stream, %.1f tokens/s in all",
                                   count, count == 1 ? "" : "s", s.medianTimeToFirstToken * 1000, s.perStreamTokensPerSecond, s.totalTokensPerSecond)
                 if count == 1 { line += String(format: " (%.0f%% of generate)", s.perStreamTokensPerSecond / g.decodeTokensPerSecond * 100) }
                 if count > 1, let one { line += String(format: " (%.2f× one stream)", s.totalTokensPerSecond / one.totalTokensPerSecond) }
                 print(line)
+                print(engineLine(engine, streams: count, alone: alone[count]))
             }
             serving.cancel()
             server.engine.stop()
         }
+    }
+
+    /// The engine's steps during a server run against the same step measured alone: when the server's
+    /// steps take longer, the HTTP side's threads were taking the cores from the model.
+    private func engineLine(_ e: EngineStatistics, streams: Int, alone: Double?) -> String {
+        guard e.steps > 0 else { return "  engine: no steps" }
+        var line = String(format: "  engine: %d steps, %.1f sequences decoding per step, %.3f ms per step",
+                          e.steps, Double(e.decodingRows) / Double(e.steps), e.seconds / Double(e.steps) * 1000)
+        if let alone { line += String(format: "; the %d-sequence step alone, mid-answer: %.3f ms", streams, alone * 1000) }
+        return line
     }
 
     private func writeRandomModel(_ shape: String, to folder: URL) throws {

@@ -70,6 +70,28 @@ final class GenerationEngineTests: XCTestCase {
         }
     }
 
+    /// The step totals count what the steps ran: a prompt read in chunks, then one row per decoded token.
+    func testStatisticsCountStepsAndRows() async throws {
+        let engine = GenerationEngine(model: served.model, maxBatch: 4, prefillChunk: 4)
+        defer { engine.stop() }
+        let prompt = served.tokenizer.encode("A server answers requests one token at a time")
+        XCTAssertGreaterThan(prompt.count, 8)
+        let result = try await collect(engine.submit(GenerationRequest(prompt: prompt, maxTokens: 5, sampling: SamplingParameters(temperature: 0))))
+        XCTAssertEqual(result.tokens.count, 5)
+        // The last token is reported inside the step, before the step is counted.
+        let expectedSteps = (prompt.count + 3) / 4 + 4
+        let deadline = ContinuousClock.now + .seconds(5)
+        while engine.statistics.steps < expectedSteps && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        let totals = engine.statistics
+        XCTAssertEqual(totals.steps, expectedSteps)
+        XCTAssertEqual(totals.promptRows, prompt.count)
+        XCTAssertEqual(totals.decodingRows, 4)
+        XCTAssertGreaterThan(totals.seconds, 0)
+        XCTAssertEqual(totals.bucketCounts, totals.bucketCounts.sorted(), "buckets are cumulative")
+        XCTAssertLessThanOrEqual(totals.bucketCounts.last!, totals.steps)
+        XCTAssertEqual(totals.since(totals), EngineStatistics())
+    }
+
     func testStopTokensEndTheAnswerAndMaxTokensZeroOnlyScores() async throws {
         let engine = GenerationEngine(model: served.model)
         defer { engine.stop() }

@@ -211,12 +211,23 @@ final class ServerTests: XCTestCase {
         try await withServer { client in
             _ = try await Self.post(client, "/v1/completions", ["prompt": "The quick", "max_tokens": 3, "temperature": 0])
             _ = try await client.execute(uri: "/v1/nothing", method: .get)
-            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            // The engine counts a step once its tokens are out: the last one may still be on its way.
+            let lastStep = "seed_engine_rows_total{kind=\"decode\"} 2"
+            var text = ""
+            let deadline = ContinuousClock.now + .seconds(5)
+            repeat {
+                text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            } while !text.contains(lastStep) && ContinuousClock.now < deadline
             XCTAssertTrue(text.contains("seed_requests_total{endpoint=\"/v1/completions\",status=\"200\"} 1"), text)
             XCTAssertTrue(text.contains("seed_requests_total{endpoint=\"other\",status=\"404\"} 1"), text)
             XCTAssertTrue(text.contains("seed_request_duration_seconds_count{endpoint=\"/v1/completions\"} 1"), text)
             XCTAssertTrue(text.contains("seed_time_to_first_token_seconds_count 1"), text)
             XCTAssertTrue(text.contains("# TYPE seed_generation_tokens_total counter"), text)
+            XCTAssertTrue(text.contains("# TYPE seed_engine_step_seconds histogram"), text)
+            // Three tokens: the prompt's step gives the first, two decoding steps the others.
+            XCTAssertTrue(text.contains(lastStep), text)
+            let steps = text.split(separator: "\n").first { $0.hasPrefix("seed_engine_step_seconds_count ") }
+            XCTAssertGreaterThanOrEqual(Int(steps?.split(separator: " ").last ?? "") ?? 0, 3, text)
         }
     }
 
