@@ -47,10 +47,14 @@ public final class BatchedForward {
         logits = FloatBuffer(count: c.vocabSize, zeroed: false)
     }
 
+    /// The threads of the current `run`.
+    private var pool = ThreadPool.shared
+
     /// Runs the chunks through the model and appends them to their caches. Returns, per chunk, the rows of
     /// `logits` that hold its requested logits (empty for `.none`), valid until the next call.
-    /// Every chunk must name a different cache; nothing is changed when a check fails.
-    public func run(_ chunks: [SequenceChunk]) throws -> [Range<Int>] {
+    /// Every chunk must name a different cache; nothing is changed when a check fails. `pool` runs every
+    /// kernel of the step: `.inline` keeps a small step on the calling thread.
+    public func run(_ chunks: [SequenceChunk], pool: ThreadPool = .shared) throws -> [Range<Int>] {
         let c = model.config
         let total = chunks.reduce(0) { $0 + $1.tokens.count }
         guard total <= rowCapacity else { throw InferenceError.batchTooLarge(total, capacity: rowCapacity) }
@@ -63,6 +67,7 @@ public final class BatchedForward {
                 throw InferenceError.tokenOutOfRange(t, vocabulary: c.vocabSize)
             }
         }
+        self.pool = pool
         var starts: [Int] = []
         var row = 0
         for chunk in chunks { starts.append(row); row += chunk.tokens.count }
@@ -82,7 +87,8 @@ public final class BatchedForward {
         let d = c.dim, hd = c.headDim
         let qDim = c.heads * hd, kvDim = c.kvHeads * hd, qkvDim = qDim + 2 * kvDim
         let eps = Float(c.normEps)
-        RMSNorm.forward(x: x.pointer, weight: model.pointer(block.attentionNorm), out: normed.pointer, rstd: nil, rows: n, dim: d, eps: eps)
+        RMSNorm.forward(x: x.pointer, weight: model.pointer(block.attentionNorm), out: normed.pointer, rstd: nil, rows: n, dim: d, eps: eps,
+                        pool: pool)
         linear(normed.pointer, weight: block.qkv, qkv.pointer, rows: n, outputs: qkvDim, inputs: d)
         for (chunk, start) in zip(chunks, starts) {
             let rows = qkv.pointer + start * qkvDim, count = chunk.tokens.count, position = chunk.cache.length
@@ -94,9 +100,9 @@ public final class BatchedForward {
         }
         attend(layer: layer, chunks: chunks, starts: starts)
         linear(attention.pointer, weight: block.output, x.pointer, rows: n, outputs: d, inputs: qDim, accumulate: true)
-        RMSNorm.forward(x: x.pointer, weight: model.pointer(block.mlpNorm), out: normed.pointer, rstd: nil, rows: n, dim: d, eps: eps)
+        RMSNorm.forward(x: x.pointer, weight: model.pointer(block.mlpNorm), out: normed.pointer, rstd: nil, rows: n, dim: d, eps: eps, pool: pool)
         linear(normed.pointer, weight: block.gateUp, gateUp.pointer, rows: n, outputs: 2 * c.hidden, inputs: d)
-        Activations.swiGLUForward(gateUp: gateUp.pointer, out: activated.pointer, rows: n, hidden: c.hidden)
+        Activations.swiGLUForward(gateUp: gateUp.pointer, out: activated.pointer, rows: n, hidden: c.hidden, pool: pool)
         linear(activated.pointer, weight: block.down, x.pointer, rows: n, outputs: d, inputs: c.hidden, accumulate: true)
     }
 
@@ -116,11 +122,11 @@ public final class BatchedForward {
         }
         let single = chunks.indices.filter { chunks[$0].tokens.count == 1 }
         if single.count > 1 {
-            ThreadPool.shared.parallelFor(single.count) { run(single[$0], pool: .inline) }
+            pool.parallelFor(single.count) { run(single[$0], pool: .inline) }
         } else if let only = single.first {
-            run(only, pool: .shared)
+            run(only, pool: pool)
         }
-        for index in chunks.indices where chunks[index].tokens.count > 1 { run(index, pool: .shared) }
+        for index in chunks.indices where chunks[index].tokens.count > 1 { run(index, pool: pool) }
     }
 
     /// The final norm and the LM head on the rows whose logits were asked for, gathered into consecutive rows.
@@ -141,7 +147,7 @@ public final class BatchedForward {
         if logits.count < wanted.count * c.vocabSize { logits = FloatBuffer(count: wanted.count * c.vocabSize, zeroed: false) }
         for (i, source) in wanted.enumerated() {
             RMSNorm.forward(x: x.pointer + source * c.dim, weight: model.pointer(model.layout.finalNorm), out: normed.pointer + i * c.dim,
-                            rstd: nil, rows: 1, dim: c.dim, eps: Float(c.normEps))
+                            rstd: nil, rows: 1, dim: c.dim, eps: Float(c.normEps), pool: pool)
         }
         linear(normed.pointer, weight: model.layout.head, logits.pointer, rows: wanted.count, outputs: c.vocabSize, inputs: c.dim)
         return ranges
@@ -151,9 +157,10 @@ public final class BatchedForward {
     private func linear(_ input: UnsafePointer<Float>, weight: Int, _ out: UnsafeMutablePointer<Float>,
                         rows: Int, outputs: Int, inputs: Int, accumulate: Bool = false) {
         if rows <= DecodeMatmul.maximumRows {
-            DecodeMatmul.multiply(input, model.pointer(weight), out, rows: rows, outputs: outputs, inputs: inputs, accumulate: accumulate)
+            DecodeMatmul.multiply(input, model.pointer(weight), out, rows: rows, outputs: outputs, inputs: inputs, accumulate: accumulate,
+                                  pool: pool)
         } else {
-            Gemm.matmulTransposedB(input, model.pointer(weight), out, m: rows, n: outputs, k: inputs, accumulate: accumulate)
+            Gemm.matmulTransposedB(input, model.pointer(weight), out, m: rows, n: outputs, k: inputs, accumulate: accumulate, pool: pool)
         }
     }
 }

@@ -68,8 +68,8 @@ public enum ServeBenchmark {
     }
 
     /// One engine step of `rows` decoding sequences, each past a prompt of `position` tokens (attention's
-    /// cost grows with it): seconds per step, the median of `steps`. Against the one-row step this is what
-    /// continuous batching can give at most.
+    /// cost grows with it), on the threads the engine would give it: seconds per step, the median of
+    /// `steps`. Against the one-row step this is what continuous batching can give at most.
     public static func batchedStep(model: LlamaModel, rows: Int, steps: Int = 12, position: Int = 32) throws -> Double {
         let c = model.config
         let prefix = max(1, min(position, c.context - steps - 2))
@@ -81,10 +81,11 @@ public enum ServeBenchmark {
             _ = try forward.run([SequenceChunk(cache: cache, tokens: prompt, logits: .none)])
         }
         var times: [Double] = []
+        let pool = GenerationEngine.pool(forRows: rows, of: model)
         for _ in 0...steps {
             let chunks = caches.map { SequenceChunk(cache: $0, tokens: [Int32(random.nextIndex(below: c.vocabSize))], logits: .last) }
             let started = ContinuousClock.now
-            _ = try forward.run(chunks)
+            _ = try forward.run(chunks, pool: pool)
             times.append((ContinuousClock.now - started).seconds)
         }
         return times.dropFirst().sorted()[steps / 2]

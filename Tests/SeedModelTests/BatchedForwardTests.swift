@@ -85,6 +85,34 @@ final class BatchedForwardTests: XCTestCase {
         XCTAssertThrowsError(try batch.run([SequenceChunk(cache: caches[0], tokens: [1], logits: .last)]), "the cache is full")
     }
 
+    /// A step on the calling thread alone gives the bits the pool gives: the engine picks either by the
+    /// step's size, and a sequence's tokens must not depend on what else shares its steps.
+    func testAStepGivesTheSameBitsOnOneThreadAsOnThePool() throws {
+        let large = LlamaConfig(vocabSize: 300, dim: 128, layers: 2, heads: 4, kvHeads: 2, hidden: 352, context: 200)
+        let model = try LlamaModel(config: large)
+        model.initializeWeights(seed: 12)
+        // A 140-token prompt takes the packed GEMM; eight single tokens, the decoding kernel and attention
+        // spread by sequence. Both are large enough to be split on the pool.
+        let prompts = [randomTokens(140, seed: 13)] + (0..<7).map { randomTokens(3 + $0, seed: 14 + UInt64($0)) }
+        var logits: [[Float]] = []
+        for pool in [ThreadPool.shared, ThreadPool.inline] {
+            let batch = BatchedForward(model: model, rowCapacity: 200)
+            let caches = prompts.map { KVCache(config: large, capacity: $0.count + 3) }
+            var rows: [Float] = []
+            var ranges = try batch.run(zip(caches, prompts).map { SequenceChunk(cache: $0, tokens: $1, logits: .last) }, pool: pool)
+            rows += Array(UnsafeBufferPointer(start: batch.logits.pointer, count: ranges.count * large.vocabSize))
+            for step in 0..<3 {
+                let tokens = randomTokens(caches.count, seed: 30 + UInt64(step))
+                ranges = try batch.run(caches.indices.map { SequenceChunk(cache: caches[$0], tokens: [tokens[$0]], logits: .last) }, pool: pool)
+                rows += Array(UnsafeBufferPointer(start: batch.logits.pointer, count: ranges.count * large.vocabSize))
+            }
+            logits.append(rows)
+        }
+        XCTAssertGreaterThan(ThreadPool.shared.threadCount, 1, "the pool must have threads to split on")
+        XCTAssertEqual(logits[0].count, 4 * 8 * 300)
+        XCTAssertTrue(logits[0] == logits[1], "logits differ between the pool and one thread")
+    }
+
     /// Every position's logits, as prompt scoring needs, equal the full forward pass's, with a decoding
     /// token sharing the step.
     func testAllLogitsOfAChunkMatchTheFullForwardPass() throws {
