@@ -47,6 +47,7 @@ struct ChatCompletionsEndpoint: Sendable {
         if request.stream ?? false {
             let includeUsage = request.streamOptions?.includeUsage ?? false
             let served = served
+            let textChunk = TextChunkJSON(context, object: "chat.completion.chunk")
             return ServerSentEvents.response(ServerSentEvents.produce { out in
                 func chunk(_ choices: [ChatChoice], usage: Usage? = nil) -> Data {
                     ResponseJSON.encode(ChatCompletionResponse(id: context.id, object: "chat.completion.chunk", created: context.created,
@@ -58,13 +59,13 @@ struct ChatCompletionsEndpoint: Sendable {
                     switch event {
                     case .prompt: continue
                     case .text(let text, let tokens):
-                        var choice = ChatChoice(index: index, delta: ChatMessageOut(content: text))
-                        if wantsLogprobs {
-                            var entries = ChatLogprobs()
-                            for t in tokens { entries.append(t, served: served) }
-                            choice.logprobs = entries
+                        guard wantsLogprobs else {
+                            out.yield(textChunk.chatDelta(index: index, content: text))
+                            continue
                         }
-                        out.yield(chunk([choice]))
+                        var entries = ChatLogprobs()
+                        for t in tokens { entries.append(t, served: served) }
+                        out.yield(chunk([ChatChoice(index: index, delta: ChatMessageOut(content: text), logprobs: entries)]))
                     case .finished(let reason, let tokens):
                         completion += tokens
                         out.yield(chunk([ChatChoice(index: index, delta: ChatMessageOut(), finishReason: reason.rawValue)]))

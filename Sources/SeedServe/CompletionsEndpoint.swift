@@ -50,6 +50,7 @@ struct CompletionsEndpoint: Sendable {
         if request.stream ?? false {
             let includeUsage = request.streamOptions?.includeUsage ?? false
             let served = served
+            let textChunk = TextChunkJSON(context, object: "text_completion")
             return ServerSentEvents.response(ServerSentEvents.produce { out in
                 var completion = 0
                 // Where each choice's next token starts, in characters of the text the client has received.
@@ -65,13 +66,15 @@ struct CompletionsEndpoint: Sendable {
                         choice.text = served.tokenizer.decode(promptFor(index), skipSpecialTokens: false)
                         choice.logprobs = entries
                     case .text(let text, let tokens):
-                        choice.text = text
-                        if topLogprobs != nil {
-                            var entries = CompletionLogprobs(startOffset: offsets[index] ?? (echo ? 0 : characters(promptFor(index))))
-                            for t in tokens { entries.append(t, served: served) }
-                            offsets[index] = entries.offset
-                            choice.logprobs = entries
+                        guard topLogprobs != nil else {
+                            out.yield(textChunk.completion(index: index, text: text))
+                            continue
                         }
+                        choice.text = text
+                        var entries = CompletionLogprobs(startOffset: offsets[index] ?? (echo ? 0 : characters(promptFor(index))))
+                        for t in tokens { entries.append(t, served: served) }
+                        offsets[index] = entries.offset
+                        choice.logprobs = entries
                     case .finished(let reason, let tokens):
                         completion += tokens
                         choice.finishReason = reason.rawValue
