@@ -45,15 +45,37 @@ public final class GenerationEngine: @unchecked Sendable {
     private var waiting: [Sequence] = []
     private var active: [Sequence] = []
 
-    public init(model: LlamaModel, maxBatch: Int = 16, prefillChunk: Int = 128) {
+    /// The nice value of the engine's thread (Linux; elsewhere 0).
+    public private(set) var threadNice: Int32 = 0
+
+    /// `nice`, when given, is asked for on the engine's thread (see `ServerConfiguration.engineNice`).
+    public init(model: LlamaModel, maxBatch: Int = 16, prefillChunk: Int = 128, nice: Int32? = nil) {
         self.model = model
         self.maxBatch = max(1, maxBatch)
         self.prefillChunk = max(1, prefillChunk)
         forward = BatchedForward(model: model, rowCapacity: self.maxBatch + self.prefillChunk)
-        let thread = Thread { [unowned self] in self.loop() }
+        let started = DispatchSemaphore(value: 0)
+        let thread = Thread { [unowned self] in
+            self.threadNice = Self.setThreadNice(nice)
+            started.signal()
+            self.loop()
+        }
         thread.name = "seed-engine"
         thread.stackSize = 8 << 20
         thread.start()
+        started.wait()
+    }
+
+    /// Asks for `nice` on the calling thread and returns the nice it runs at. On Linux a thread has a nice
+    /// of its own; going below the current one needs root or CAP_SYS_NICE, and without them nothing changes.
+    private static func setThreadNice(_ nice: Int32?) -> Int32 {
+        #if os(Linux)
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        if let nice { _ = setpriority(which, 0, nice) }
+        return getpriority(which, 0)
+        #else
+        return 0
+        #endif
     }
 
     /// Queues a sequence. The request must already be valid: a non-empty prompt of in-vocabulary tokens

@@ -11,7 +11,8 @@ public struct SeedServer: Sendable {
     public init(served: ServedModel, configuration: ServerConfiguration) {
         self.served = served
         self.configuration = configuration
-        engine = GenerationEngine(model: served.model, maxBatch: configuration.maxBatch, prefillChunk: configuration.prefillChunk)
+        engine = GenerationEngine(model: served.model, maxBatch: configuration.maxBatch, prefillChunk: configuration.prefillChunk,
+                                  nice: configuration.engineNice)
     }
 
     /// The Hummingbird application; `onRunning` gets the port it listens on (useful with port 0).

@@ -65,7 +65,7 @@ struct BenchServeCommand: AsyncParsableCommand {
                 if count == 1 { line += String(format: " (%.0f%% of generate)", s.perStreamTokensPerSecond / g.decodeTokensPerSecond * 100) }
                 if count > 1, let one { line += String(format: " (%.2f× one stream)", s.totalTokensPerSecond / one.totalTokensPerSecond) }
                 print(line)
-                print(engineLine(engine, streams: count, alone: alone[count]))
+                print(engineLine(engine, streams: count, alone: alone[count], nice: server.engine.threadNice))
             }
             serving.cancel()
             server.engine.stop()
@@ -74,10 +74,10 @@ struct BenchServeCommand: AsyncParsableCommand {
 
     /// The engine's steps during a server run against the same step measured alone: when the server's
     /// steps take longer, the HTTP side's threads were taking the cores from the model.
-    private func engineLine(_ e: EngineStatistics, streams: Int, alone: Double?) -> String {
+    private func engineLine(_ e: EngineStatistics, streams: Int, alone: Double?, nice: Int32) -> String {
         guard e.steps > 0 else { return "  engine: no steps" }
-        var line = String(format: "  engine: %d steps, %.1f sequences decoding per step, %.3f ms per step",
-                          e.steps, Double(e.decodingRows) / Double(e.steps), e.seconds / Double(e.steps) * 1000)
+        var line = String(format: "  engine (nice %d): %d steps, %.1f sequences decoding per step, %.3f ms per step",
+                          nice, e.steps, Double(e.decodingRows) / Double(e.steps), e.seconds / Double(e.steps) * 1000)
         if let alone { line += String(format: "; the %d-sequence step alone, mid-answer: %.3f ms", streams, alone * 1000) }
         return line
     }

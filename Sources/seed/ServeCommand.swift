@@ -15,11 +15,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("model-name"), help: "Name that clients use for the model (default: the folder's name).") var modelName: String?
     @Option(name: .customLong("max-batch"), help: "Sequences decoded together in one step.") var maxBatch = 16
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted.") var maxBodyBytes = 8 << 20
+    @Option(name: .customLong("engine-nice"), help: "Nice value for the model's thread, so that the server's own HTTP threads do not slow it (below 0 needs root or CAP_SYS_NICE; Linux).")
+    var engineNice: Int32 = -5
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBatch > 0 else { throw ValidationError("--max-batch must be positive") }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+        guard (-20...19).contains(engineNice) else { throw ValidationError("--engine-nice must be between -20 and 19") }
     }
 
     func run() async throws {
@@ -32,9 +35,14 @@ struct ServeCommand: AsyncParsableCommand {
                 apiKey = value
             }
             let served = try ServedModel.load(folder: URL(fileURLWithPath: model), name: modelName)
-            let configuration = ServerConfiguration(host: host, port: port, apiKey: apiKey, maxBodyBytes: maxBodyBytes, maxBatch: maxBatch)
+            let configuration = ServerConfiguration(host: host, port: port, apiKey: apiKey, maxBodyBytes: maxBodyBytes, maxBatch: maxBatch,
+                                                    engineNice: engineNice)
             let host = host
-            try await SeedServer(served: served, configuration: configuration).run { port in
+            let server = SeedServer(served: served, configuration: configuration)
+            if server.engine.threadNice != engineNice {
+                print("note: the engine's thread runs at nice \(server.engine.threadNice), not \(engineNice) (a lower nice needs root or CAP_SYS_NICE)")
+            }
+            try await server.run { port in
                 print("serving '\(served.name)' at http://\(host):\(port)/v1 (Ctrl-C to stop)")
                 fflush(stdout)
             }

@@ -92,6 +92,22 @@ final class GenerationEngineTests: XCTestCase {
         XCTAssertEqual(totals.since(totals), EngineStatistics())
     }
 
+    /// The engine's thread takes the nice it is given (a higher one needs no privilege) and leaves the
+    /// caller's alone.
+    func testTheEngineThreadTakesItsOwnNice() throws {
+        #if os(Linux)
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        let callerBefore = getpriority(which, 0)
+        let engine = GenerationEngine(model: served.model, nice: min(19, callerBefore + 3))
+        defer { engine.stop() }
+        XCTAssertEqual(engine.threadNice, min(19, callerBefore + 3))
+        XCTAssertEqual(getpriority(which, 0), callerBefore)
+        let plain = GenerationEngine(model: served.model)
+        defer { plain.stop() }
+        XCTAssertEqual(plain.threadNice, callerBefore)
+        #endif
+    }
+
     func testStopTokensEndTheAnswerAndMaxTokensZeroOnlyScores() async throws {
         let engine = GenerationEngine(model: served.model)
         defer { engine.stop() }
