@@ -82,11 +82,8 @@ public final class ServerMetrics: @unchecked Sendable {
         out += "seed_sequences_waiting \(waiting)\n"
         out += "# HELP seed_engine_step_seconds Duration of the engine's forward steps (one per batch of tokens).\n"
         out += "# TYPE seed_engine_step_seconds histogram\n"
-        for (bound, count) in zip(EngineStatistics.stepBuckets, engine.bucketCounts) {
-            out += "seed_engine_step_seconds_bucket{le=\"\(bound)\"} \(count)\n"
-        }
-        out += "seed_engine_step_seconds_bucket{le=\"+Inf\"} \(engine.steps)\n"
-        out += "seed_engine_step_seconds_sum \(engine.seconds)\nseed_engine_step_seconds_count \(engine.steps)\n"
+        out += render(bounds: EngineStatistics.stepBuckets, counts: engine.bucketCounts, count: engine.steps, sum: engine.seconds,
+                      name: "seed_engine_step_seconds", labels: "")
         out += "# HELP seed_engine_rows_total Rows the engine's steps ran: decoded tokens and prompt tokens.\n"
         out += "# TYPE seed_engine_rows_total counter\n"
         out += "seed_engine_rows_total{kind=\"decode\"} \(engine.decodingRows)\n"
@@ -95,14 +92,19 @@ public final class ServerMetrics: @unchecked Sendable {
     }
 
     private func render(_ h: Histogram, name: String, labels: String) -> String {
+        render(bounds: Self.latencyBuckets, counts: h.counts, count: h.count, sum: h.sum, name: name, labels: labels)
+    }
+
+    /// A histogram's series; `counts` are cumulative, one per bound, and `labels` end with a comma.
+    private func render(bounds: [Double], counts: [Int], count: Int, sum: Double, name: String, labels: String) -> String {
         var out = ""
-        for (bound, count) in zip(Self.latencyBuckets, h.counts) {
-            out += "\(name)_bucket{\(labels)le=\"\(bound)\"} \(count)\n"
+        for (bound, n) in zip(bounds, counts) {
+            out += "\(name)_bucket{\(labels)le=\"\(bound)\"} \(n)\n"
         }
         let plain = labels.isEmpty ? "" : "{\(labels.dropLast())}"
-        out += "\(name)_bucket{\(labels)le=\"+Inf\"} \(h.count)\n"
-        out += "\(name)_sum\(plain) \(h.sum)\n"
-        out += "\(name)_count\(plain) \(h.count)\n"
+        out += "\(name)_bucket{\(labels)le=\"+Inf\"} \(count)\n"
+        out += "\(name)_sum\(plain) \(sum)\n"
+        out += "\(name)_count\(plain) \(count)\n"
         return out
     }
 }
