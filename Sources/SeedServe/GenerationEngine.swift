@@ -45,8 +45,8 @@ public final class GenerationEngine: @unchecked Sendable {
     private var waiting: [Sequence] = []
     private var active: [Sequence] = []
 
-    /// The nice value of the engine's thread (Linux; elsewhere 0).
-    public private(set) var threadNice: Int32 = 0
+    /// The nice value of the engine's thread: Linux only, nil elsewhere.
+    public private(set) var threadNice: Int32?
 
     /// `nice`, when given, is asked for on the engine's thread (see `ServerConfiguration.engineNice`).
     public init(model: LlamaModel, maxBatch: Int = 16, prefillChunk: Int = 128, nice: Int32? = nil) {
@@ -68,13 +68,14 @@ public final class GenerationEngine: @unchecked Sendable {
 
     /// Asks for `nice` on the calling thread and returns the nice it runs at. On Linux a thread has a nice
     /// of its own; going below the current one needs root or CAP_SYS_NICE, and without them nothing changes.
-    private static func setThreadNice(_ nice: Int32?) -> Int32 {
+    private static func setThreadNice(_ nice: Int32?) -> Int32? {
         #if os(Linux)
         let which = __priority_which_t(PRIO_PROCESS.rawValue)
         if let nice { _ = setpriority(which, 0, nice) }
         return getpriority(which, 0)
         #else
-        return 0
+        // Elsewhere PRIO_PROCESS names the whole process, not the thread.
+        return nil
         #endif
     }
 

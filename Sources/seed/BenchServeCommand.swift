@@ -74,10 +74,11 @@ struct BenchServeCommand: AsyncParsableCommand {
 
     /// The engine's steps during a server run against the same step measured alone: when the server's
     /// steps take longer, the HTTP side's threads were taking the cores from the model.
-    private func engineLine(_ e: EngineStatistics, streams: Int, alone: Double?, nice: Int32) -> String {
+    private func engineLine(_ e: EngineStatistics, streams: Int, alone: Double?, nice: Int32?) -> String {
         guard e.steps > 0 else { return "  engine: no steps" }
-        var line = String(format: "  engine (nice %d): %d steps, %.1f sequences decoding per step, %.3f ms per step",
-                          nice, e.steps, Double(e.decodingRows) / Double(e.steps), e.seconds / Double(e.steps) * 1000)
+        var line = "  engine" + (nice.map { " (nice \($0))" } ?? "")
+        line += String(format: ": %d steps, %.1f sequences decoding per step, %.3f ms per step",
+                       e.steps, Double(e.decodingRows) / Double(e.steps), e.seconds / Double(e.steps) * 1000)
         if let alone { line += String(format: "; the %d-sequence step alone, mid-answer: %.3f ms", streams, alone * 1000) }
         return line
     }

@@ -39,8 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
                                                     engineNice: engineNice)
             let host = host
             let server = SeedServer(served: served, configuration: configuration)
-            if server.engine.threadNice != engineNice {
-                print("note: the engine's thread runs at nice \(server.engine.threadNice), not \(engineNice) (a lower nice needs root or CAP_SYS_NICE)")
+            if let nice = server.engine.threadNice, nice != engineNice {
+                print("note: the engine's thread runs at nice \(nice), not \(engineNice) (a lower nice needs root or CAP_SYS_NICE)")
             }
             try await server.run { port in
                 print("serving '\(served.name)' at http://\(host):\(port)/v1 (Ctrl-C to stop)")
