@@ -55,7 +55,9 @@ public final class GenerationEngine: @unchecked Sendable {
         self.prefillChunk = max(1, prefillChunk)
         forward = BatchedForward(model: model, rowCapacity: self.maxBatch + self.prefillChunk)
         let started = DispatchSemaphore(value: 0)
-        let thread = Thread { [unowned self] in
+        // The thread holds the engine until `stop` ends its loop: an engine dropped right after `init`
+        // must not vanish under a thread that has not reached its loop yet.
+        let thread = Thread { [self] in
             self.threadNice = Self.setThreadNice(nice)
             started.signal()
             self.loop()
