@@ -149,12 +149,13 @@ public final class GenerationEngine: @unchecked Sendable {
             // Counted before the step as well as after: a step yields tokens, and a client that has read
             // one must already see its sequence as active.
             publishCounts()
+            var finished: StepRecord?
             if !active.isEmpty {
                 let started = ContinuousClock.now
                 let rows = step()
-                record(rows, seconds: (ContinuousClock.now - started).seconds)
+                finished = StepRecord(rows: rows, seconds: (ContinuousClock.now - started).seconds)
             }
-            publishCounts()
+            publishCounts(adding: finished)
         }
     }
 
@@ -165,15 +166,16 @@ public final class GenerationEngine: @unchecked Sendable {
         return totals
     }
 
-    private func record(_ rows: (decoding: Int, prompt: Int), seconds: Double) {
-        condition.lock()
-        totals.add(decoding: rows.decoding, prompt: rows.prompt, seconds: seconds)
-        condition.unlock()
+    private struct StepRecord {
+        var rows: (decoding: Int, prompt: Int)
+        var seconds: Double
     }
 
-    private func publishCounts() {
+    /// Publishes the sequence counts and, after a step, adds it to the totals (one lock for both).
+    private func publishCounts(adding step: StepRecord? = nil) {
         condition.lock()
         counts = (active.count, waiting.count + incoming.count)
+        if let step { totals.add(decoding: step.rows.decoding, prompt: step.rows.prompt, seconds: step.seconds) }
         condition.unlock()
     }
 

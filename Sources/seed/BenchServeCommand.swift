@@ -48,10 +48,11 @@ struct BenchServeCommand: AsyncParsableCommand {
             let base = URL(string: "http://127.0.0.1:\(port)/v1")!
             let prompt = "ROMEO: Is the day so young?"
             // The demo model's context is 128 tokens: the answer gets what the prompt leaves.
-            let answerTokens = min(decodeTokens, c.context - served.tokenizer.encode(prompt).count - 1)
+            let promptCount = served.tokenizer.encode(prompt).count
+            let answerTokens = min(decodeTokens, c.context - promptCount - 1)
             _ = try await ServeBenchmark.server(baseURL: base, model: "bench", streams: 1, prompt: prompt, maxTokens: 4, minimumSeconds: 0)
             // The same steps alone, at the middle of the answers' positions, to set the server's steps against.
-            let middle = served.tokenizer.encode(prompt).count + answerTokens / 2
+            let middle = promptCount + answerTokens / 2
             var alone: [Int: Double] = [:]
             for count in [1, streams] { alone[count] = try ServeBenchmark.batchedStep(model: served.model, rows: count, position: middle) }
             var one: ServeBenchmark.ServerFigures?
