@@ -147,13 +147,20 @@ final class BatchWorker<Transform: TextTransform> {
     private func write(_ input: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, escaped: Bool, from: Int, into result: inout BatchResult) -> Int {
         var position = range.lowerBound
         var k = from
+        // How the line writes characters beyond ASCII, read at the first replacement that has some.
+        var style: JSONEscapes.NonASCIIStyle?
         while k < edits.count, edits.edits[k].start < range.upperBound {
             let e = edits.edits[k]
             result.output.append(contentsOf: UnsafeBufferPointer(rebasing: input[position..<e.start]))
             edits.replacements.withUnsafeBufferPointer { r in
                 let replacement = UnsafeBufferPointer(rebasing: r[e.replacementStart..<e.replacementEnd])
                 if escaped {
-                    JSONEscapes.appendEscaped(replacement, to: &result.output)
+                    var lineStyle = JSONEscapes.NonASCIIStyle.raw
+                    if replacement.contains(where: { $0 >= 0x80 }) {
+                        if style == nil { style = JSONEscapes.nonASCIIStyle(of: UnsafeBufferPointer(rebasing: input[range])) }
+                        lineStyle = style!
+                    }
+                    JSONEscapes.appendEscaped(replacement, to: &result.output, nonASCII: lineStyle)
                 } else {
                     result.output.append(contentsOf: replacement)
                 }

@@ -99,26 +99,109 @@ enum JSONEscapes {
     /// Number of UTF-8 bytes a scalar takes.
     static func utf8Length(_ c: UInt32) -> Int { c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4 }
 
-    /// Appends `text` escaped for the inside of a JSON string: quotes, backslashes and control characters.
-    static func appendEscaped(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    /// How a JSON line writes the characters beyond ASCII: as they are, or as `\uXXXX` escapes in lower- or
+    /// upper-case hex (Python's `json.dumps` escapes them all by default, in lower case). A replacement is
+    /// written the way its line writes them, so that restoring a desensitized line gives back its very
+    /// bytes, and an all-ASCII line stays all ASCII.
+    enum NonASCIIStyle: Equatable {
+        case raw
+        case escaped(upperCase: Bool)
+    }
+
+    /// The style of `line`: `raw` if it holds a byte beyond ASCII, `escaped` if it holds none but escapes a
+    /// character beyond ASCII (in upper case if that escape's hex letters are), and `raw` when it shows
+    /// neither, which is the shorter choice and as valid.
+    static func nonASCIIStyle(of line: UnsafeBufferPointer<UInt8>) -> NonASCIIStyle {
+        var escapesNonASCII = false
+        // From the first escape with a hex letter: `\u7530` has none.
+        var upperCase: Bool?
+        var i = 0
+        while i < line.count {
+            let b = line[i]
+            if b >= 0x80 { return .raw }
+            guard b == .backslash else {
+                i += 1
+                continue
+            }
+            // Escapes are skipped whole, so that `\\u00e9` (a backslash, then text) is not read as one.
+            if i + 1 < line.count, line[i + 1] == UInt8(ascii: "u"), let v = hex4(line, i + 2) {
+                if v >= 0x80 { escapesNonASCII = true }
+                if upperCase == nil, let letter = line[(i + 2)..<(i + 6)].first(where: isLetter) { upperCase = isUpper(letter) }
+                i += 6
+            } else {
+                i += 2
+            }
+        }
+        return escapesNonASCII ? .escaped(upperCase: upperCase ?? false) : .raw
+    }
+
+    /// Appends `text` escaped for the inside of a JSON string: quotes, backslashes and control characters,
+    /// and, in the escaped style, every character beyond ASCII (as UTF-16 units: a surrogate pair beyond
+    /// U+FFFF). Bytes that are not UTF-8 cannot be escaped and are copied as they are.
+    static func appendEscaped(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], nonASCII style: NonASCIIStyle = .raw) {
+        let escapesNonASCII = style != .raw
         // Surrogates, the usual replacement, need no escape: one copy.
-        if !text.contains(where: { $0 == .quote || $0 == .backslash || $0 < 0x20 }) {
+        if !text.contains(where: { $0 == .quote || $0 == .backslash || $0 < 0x20 || (escapesNonASCII && $0 >= 0x80) }) {
             out.append(contentsOf: text)
             return
         }
-        for b in text {
+        var i = 0
+        while i < text.count {
+            let b = text[i]
+            if b >= 0x80, case .escaped(let upperCase) = style, let (scalar, length) = decodeUTF8(text, at: i) {
+                if scalar >= 0x10000 {
+                    appendUnicodeEscape(0xD800 + ((scalar - 0x10000) >> 10), upperCase: upperCase, to: &out)
+                    appendUnicodeEscape(0xDC00 + ((scalar - 0x10000) & 0x3FF), upperCase: upperCase, to: &out)
+                } else {
+                    appendUnicodeEscape(scalar, upperCase: upperCase, to: &out)
+                }
+                i += length
+                continue
+            }
             switch b {
             case .quote: out.append(.backslash); out.append(.quote)
             case .backslash: out.append(.backslash); out.append(.backslash)
             case 0x0A: out.append(.backslash); out.append(UInt8(ascii: "n"))
             case 0x0D: out.append(.backslash); out.append(UInt8(ascii: "r"))
             case 0x09: out.append(.backslash); out.append(UInt8(ascii: "t"))
-            case ..<0x20:
-                let hex = { (v: UInt8) -> UInt8 in v < 10 ? 48 + v : 87 + v }
-                out.append(contentsOf: [.backslash, UInt8(ascii: "u"), 48, 48, hex(b >> 4), hex(b & 15)])
+            case ..<0x20: appendUnicodeEscape(UInt32(b), upperCase: false, to: &out)
             default: out.append(b)
             }
+            i += 1
         }
+    }
+
+    /// `\uXXXX` for a UTF-16 unit.
+    private static func appendUnicodeEscape(_ unit: UInt32, upperCase: Bool, to out: inout [UInt8]) {
+        let letterBase: UInt32 = upperCase ? 55 : 87
+        out.append(.backslash)
+        out.append(UInt8(ascii: "u"))
+        for shift in stride(from: 12, through: 0, by: -4) {
+            let v = (unit >> UInt32(shift)) & 15
+            out.append(UInt8(v < 10 ? 48 + v : letterBase + v))
+        }
+    }
+
+    /// The scalar of the well-formed UTF-8 sequence at `i` and its length; nil for a byte that does not
+    /// start one (a stray continuation byte, a truncated or overlong sequence, a surrogate).
+    static func decodeUTF8(_ text: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int)? {
+        let b = text[i]
+        let length: Int, minimum: UInt32
+        var scalar: UInt32
+        switch b {
+        case 0xC2...0xDF: (length, minimum, scalar) = (2, 0x80, UInt32(b & 0x1F))
+        case 0xE0...0xEF: (length, minimum, scalar) = (3, 0x800, UInt32(b & 0x0F))
+        case 0xF0...0xF4: (length, minimum, scalar) = (4, 0x10000, UInt32(b & 0x07))
+        default: return nil
+        }
+        guard i + length <= text.count else { return nil }
+        for k in 1..<length {
+            let c = text[i + k]
+            guard c & 0xC0 == 0x80 else { return nil }
+            scalar = scalar << 6 | UInt32(c & 0x3F)
+        }
+        guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return nil }
+        return (scalar, length)
     }
 
     /// Maps offsets in the unescaped text to offsets in the raw string body. `offsets` must be ascending;

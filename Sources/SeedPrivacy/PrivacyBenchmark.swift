@@ -21,6 +21,8 @@ public enum PrivacyBenchmark {
         public var decoySurvival: [String: CorpusEvaluation.Tally] = [:]
         public var roundTripRecords = 0
         public var roundTripFailures = 0
+        /// Round trips that gave back the input's very bytes (the others are equal as JSON values).
+        public var roundTripByteIdentical = 0
 
         public var personRecall: Double { recall[EntityType.person.name]?.ratio ?? 0 }
 
@@ -39,6 +41,7 @@ public enum PrivacyBenchmark {
                 "realistic": realistic, "redacted": redacted, "recall": tallies(recall), "hidden": tallies(hidden), "decoy_survival": tallies(decoySurvival),
                 "person_recall": personRecall, "min_structured_recall": structuredRecall,
                 "round_trip_records": roundTripRecords, "round_trip_failures": roundTripFailures,
+                "round_trip_byte_identical": roundTripByteIdentical,
             ]
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self)
@@ -120,28 +123,33 @@ public enum PrivacyBenchmark {
             let restoreSummary = try PrivacyStream.restore(.init(input: outputPath, output: restoredPath), vault: vault, options: options)
             result.distinctValues = try vault.count()
             result.restoreMegabytesPerSecond = restoreSummary.megabytesPerSecond
-            (result.roundTripRecords, result.roundTripFailures) = try compareRecords(inputPath, restoredPath, limit: roundTripRecords)
+            let comparison = try compareRecords(inputPath, restoredPath, limit: roundTripRecords)
+            (result.roundTripRecords, result.roundTripFailures, result.roundTripByteIdentical) = (comparison.compared, comparison.failures, comparison.byteIdentical)
         }
         return result
     }
 
-    /// Compares the first `limit` records of two JSONL files: equal bytes, or equal JSON values (a restored
-    /// original is written with minimal escaping, so `\u00e9` may come back as `é`).
-    static func compareRecords(_ a: String, _ b: String, limit: Int) throws -> (Int, Int) {
+    /// Compares the first `limit` records of two JSONL files: equal bytes, or equal JSON values. A restored
+    /// original is escaped the way the rest of its line is; a line that shows no way (its only characters
+    /// beyond ASCII were in the original) gets it raw, so `\u00e9` may come back as `é`.
+    static func compareRecords(_ a: String, _ b: String, limit: Int) throws -> (compared: Int, failures: Int, byteIdentical: Int) {
         guard let left = FileManager.default.contents(atPath: a), let right = FileManager.default.contents(atPath: b) else {
             throw PrivacyError.io(path: b, reason: "cannot read the files to compare")
         }
         let l = left.split(separator: UInt8.newline, omittingEmptySubsequences: false)
         let r = right.split(separator: UInt8.newline, omittingEmptySubsequences: false)
-        var compared = 0, failures = 0
+        var compared = 0, failures = 0, byteIdentical = 0
         for (x, y) in zip(l, r).prefix(limit) where !x.isEmpty || !y.isEmpty {
             compared += 1
-            if x.elementsEqual(y) { continue }
+            if x.elementsEqual(y) {
+                byteIdentical += 1
+                continue
+            }
             let vx = try? JSONSerialization.jsonObject(with: Data(x)) as? NSObject
             let vy = try? JSONSerialization.jsonObject(with: Data(y)) as? NSObject
             if vx == nil || vx != vy { failures += 1 }
         }
         if l.count != r.count { failures += abs(l.count - r.count) }
-        return (compared, failures)
+        return (compared, failures, byteIdentical)
     }
 }

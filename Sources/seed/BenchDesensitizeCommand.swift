@@ -53,7 +53,7 @@ struct BenchDesensitizeCommand: ParsableCommand {
             let person = r.recall["PERSON"] ?? .init()
             print(String(format: "PERSON recall (best effort, name lists + context) %.4f (%d/%d)", person.ratio, person.hits, person.total))
             if !r.redacted {
-                print("round trip   restore(desensitize(x)) == x for \(r.roundTripRecords - r.roundTripFailures)/\(r.roundTripRecords) records")
+                print("round trip   restore(desensitize(x)) == x for \(r.roundTripRecords - r.roundTripFailures)/\(r.roundTripRecords) records, \(r.roundTripByteIdentical) of them byte for byte")
             }
         }
     }

@@ -24,4 +24,42 @@ final class JSONEscapesTests: XCTestCase {
     func testMalformedEscapesAreRejected() {
         for bad in [#"\"#, #"\x"#, #"\u12"#, #"\u12g4"#, #"abc\"#] { XCTAssertNil(unescape(bad), bad) }
     }
+
+    private func style(_ line: String) -> JSONEscapes.NonASCIIStyle {
+        Array(line.utf8).withUnsafeBufferPointer { JSONEscapes.nonASCIIStyle(of: $0) }
+    }
+
+    private func escaped(_ text: String, _ style: JSONEscapes.NonASCIIStyle) -> String {
+        var out: [UInt8] = []
+        Array(text.utf8).withUnsafeBufferPointer { JSONEscapes.appendEscaped($0, to: &out, nonASCII: style) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func testALineShowsHowItWritesCharactersBeyondASCII() {
+        XCTAssertEqual(style(#"{"t": "caf\u00e9"}"#), .escaped(upperCase: false))
+        XCTAssertEqual(style(#"{"t": "CAF\u00C9"}"#), .escaped(upperCase: true))
+        XCTAssertEqual(style(#"{"t": "\u7530 \u00E9"}"#), .escaped(upperCase: true), "the first escape with a hex letter sets the case")
+        XCTAssertEqual(style(#"{"t": "\u7530\u4e2d"}"#), .escaped(upperCase: false))
+        XCTAssertEqual(style(#"{"t": "\u7530"}"#), .escaped(upperCase: false), "no hex letter: lower case, as Python writes")
+        XCTAssertEqual(style(#"{"t": "café \u00e9"}"#), .raw, "a raw byte beyond ASCII wins")
+        XCTAssertEqual(style(#"{"t": "plain \u0041 \n"}"#), .raw, "escapes of ASCII show nothing")
+        XCTAssertEqual(style(#"{"t": "a\\u00e9"}"#), .raw, "an escaped backslash then text is no escape")
+        XCTAssertEqual(style(#"{"t": "a\\\u00e9"}"#), .escaped(upperCase: false))
+        XCTAssertEqual(style(""), .raw)
+        XCTAssertEqual(style(#"{"t": "cut \u00"#), .raw)
+    }
+
+    func testReplacementsFollowTheLinesStyle() {
+        let text = "Müller 田桂 😀 \"q\" \n\u{01}"
+        XCTAssertEqual(escaped(text, .raw), #"Müller 田桂 😀 \"q\" \n\u0001"#)
+        XCTAssertEqual(escaped(text, .escaped(upperCase: false)), #"M\u00fcller \u7530\u6842 \ud83d\ude00 \"q\" \n\u0001"#)
+        XCTAssertEqual(escaped(text, .escaped(upperCase: true)), #"M\u00FCller \u7530\u6842 \uD83D\uDE00 \"q\" \n\u0001"#)
+        XCTAssertEqual(escaped("<EMAIL_1>", .escaped(upperCase: false)), "<EMAIL_1>")
+        XCTAssertEqual(unescape(escaped(text, .escaped(upperCase: false))), text, "what is escaped reads back the same")
+        // Bytes that are not UTF-8 (a stray continuation byte, a truncated sequence, an encoded surrogate) cannot
+        // be escaped: they are copied, and the characters around them still are escaped.
+        var out: [UInt8] = []
+        [0x80, 0xC3, 0xA9, 0xE4, 0xB8, 0x20, 0xED, 0xA0, 0x80].withUnsafeBufferPointer { JSONEscapes.appendEscaped($0, to: &out, nonASCII: .escaped(upperCase: false)) }
+        XCTAssertEqual(out, [0x80] + Array(#"\u00e9"#.utf8) + [0xE4, 0xB8, 0x20, 0xED, 0xA0, 0x80])
+    }
 }

@@ -1,4 +1,4 @@
-import SeedPrivacy
+@testable import SeedPrivacy
 import XCTest
 
 final class RestoreTests: PrivacyTestCase {
@@ -37,10 +37,44 @@ final class RestoreTests: PrivacyTestCase {
                 desensitized.append((record.jsonLine, try d.desensitize(jsonLine: record.jsonLine), changes))
             }
             let r = try Restorer(vault: store)
+            var byteIdentical = 0
             for (original, output, changes) in desensitized {
                 if let changes { XCTAssertEqual(original != output, changes, original) }
-                assertSameJSON(try r.restore(jsonLine: output), original)
+                let restored = try r.restore(jsonLine: output)
+                assertSameJSON(restored, original)
+                if restored == original {
+                    byteIdentical += 1
+                } else {
+                    // Only a line that shows no way of writing characters beyond ASCII (its only ones were in
+                    // the originals) may come back with other bytes: the originals raw.
+                    XCTAssertFalse(output.utf8.contains { $0 >= 0x80 }, output)
+                    XCTAssertEqual(Array(output.utf8).withUnsafeBufferPointer { JSONEscapes.nonASCIIStyle(of: $0) }, .raw, output)
+                }
             }
+            XCTAssertGreaterThan(byteIdentical, 390, "realistic: \(realistic)")
         }
+    }
+
+    /// Python's `json.dumps` escapes every character beyond ASCII by default: restored originals are written
+    /// the same way, in the case the line uses, so that the round trip gives back the very bytes.
+    func testRestoredOriginalsAreEscapedTheWayTheirLineIs() throws {
+        let store = try vault()
+        let d = try Desensitizer(vault: store, key: key)
+        let r = try Restorer(vault: store)
+        let lines = [
+            #"{"text": "Alice M\u00fcller (t\u00e9l. +33 6 12 34 56 78) \u00e9crit depuis st\u00e9phanie.schmidt@gmail.com \ud83d\ude42"}"#,
+            #"{"text": "T\u00C9L +33 6 12 34 56 78, st\u00C9phanie.schmidt@gmail.com"}"#,
+            #"{"text": "\u6536\u4ef6\u4eba\uff1a\u7530\u6842\uff0c\u90ae\u7bb1 \u7530\u6842@example.cn"}"#,
+            #"{"text": "Alice Müller (tél. +33 6 12 34 56 78) écrit depuis stéphanie.schmidt@gmail.com 🙂"}"#,
+        ]
+        for line in lines {
+            let output = try d.desensitize(jsonLine: line)
+            XCTAssertNotEqual(output, line)
+            XCTAssertEqual(try r.restore(jsonLine: output), line)
+        }
+        // The only character beyond ASCII was in the original: nothing says how the line writes them.
+        let bare = #"{"text": "mail st\u00e9phanie@example.com"}"#
+        let restored = try r.restore(jsonLine: try d.desensitize(jsonLine: bare))
+        XCTAssertEqual(restored, #"{"text": "mail stéphanie@example.com"}"#)
     }
 }
