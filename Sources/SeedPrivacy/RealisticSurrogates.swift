@@ -25,7 +25,7 @@ enum RealisticSurrogates {
     }
 
     private static func email(_ rng: inout SplitMix) -> [UInt8] {
-        let first = rng.pick(SurrogateNames.latinFirst).lowercased(), last = rng.pick(SurrogateNames.latinLast).lowercased()
+        let first = rng.pick(SurrogateNames.latinFirst).lowercased(), last = SurrogateNames.latinLast(&rng).lowercased()
         let domain = rng.pick(["example.com", "example.org", "example.net", "mail.example.com"])
         return Array("\(first).\(last)\(Int.random(in: 1...999, using: &rng))@\(domain)".utf8)
     }
@@ -88,17 +88,27 @@ enum RealisticSurrogates {
             group = Int.random(in: 1...99, using: &rng)
             serial = Int.random(in: 1...9999, using: &rng)
         } while !IdentifierRules.isValidSSN(area: area, group: group, serial: serial)
-        let digits = Array((String(format: "%03d", area) + String(format: "%02d", group) + String(format: "%04d", serial)).utf8)
+        let digits = decimal(area, 3) + decimal(group, 2) + decimal(serial, 4)
         return fill(original, with: digits)
+    }
+
+    /// `value` in `width` decimal digits, zero-padded (`String(format:)` was a tenth of a realistic run).
+    private static func decimal(_ value: Int, _ width: Int) -> [UInt8] {
+        var digits = [UInt8](repeating: 48, count: width)
+        var rest = value
+        for k in stride(from: width - 1, through: 0, by: -1) {
+            digits[k] = UInt8(48 + rest % 10)
+            rest /= 10
+        }
+        return digits
     }
 
     static let cnProvinces = [11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65]
 
     private static func cnID(_ original: [UInt8], _ rng: inout SplitMix) -> [UInt8] {
         let year = Int.random(in: 1950...2005, using: &rng), month = Int.random(in: 1...12, using: &rng), day = Int.random(in: 1...28, using: &rng)
-        var text = "\(rng.pick(cnProvinces))" + String(format: "%02d%02d", Int.random(in: 1...20, using: &rng), Int.random(in: 1...30, using: &rng))
-        text += String(format: "%04d%02d%02d%03d", year, month, day, Int.random(in: 1...999, using: &rng))
-        var digits = Array(text.utf8)
+        var digits = decimal(rng.pick(cnProvinces), 2) + decimal(Int.random(in: 1...20, using: &rng), 2) + decimal(Int.random(in: 1...30, using: &rng), 2)
+        digits += decimal(year, 4) + decimal(month, 2) + decimal(day, 2) + decimal(Int.random(in: 1...999, using: &rng), 3)
         digits.append(Checksums.gb11643CheckCharacter(digits))
         return fill(original, with: digits)
     }
@@ -141,13 +151,16 @@ enum RealisticSurrogates {
 
     /// Always given name, initial and surname from invented-sounding lists (and rare characters for Chinese
     /// names): restore matches realistic surrogates by exact text, so they must not be names that the
-    /// answer could contain for another reason.
+    /// answer could contain for another reason. The lists make 1.7 million Latin names and about 100,000
+    /// Chinese ones, so that a vault of many distinct names still finds free ones in a few draws.
     private static func person(_ original: [UInt8], _ rng: inout SplitMix) -> [UInt8] {
         if original.contains(where: { $0 >= 0xE4 && $0 <= 0xE9 }) {
-            return Array((rng.pick(SurrogateNames.chineseSurnames) + rng.pick(SurrogateNames.chineseGiven) + rng.pick(SurrogateNames.chineseGiven)).utf8)
+            // One name in eight with a two-character surname (欧阳, 司马, ...), as such names are rare.
+            let surname = rng.next() % 8 == 0 ? rng.pick(SurrogateNames.chineseCompoundSurnames) : rng.pick(SurrogateNames.chineseSurnames)
+            return Array((surname + rng.pick(SurrogateNames.chineseGiven) + rng.pick(SurrogateNames.chineseGiven)).utf8)
         }
         let initial = Character(UnicodeScalar(rng.upper()))
-        return Array("\(rng.pick(SurrogateNames.latinFirst)) \(initial). \(rng.pick(SurrogateNames.latinLast))".utf8)
+        return Array("\(rng.pick(SurrogateNames.latinFirst)) \(initial). \(SurrogateNames.latinLast(&rng))".utf8)
     }
 
     /// How much of a secret's start is its provider prefix, kept so the fake still reads as that kind of key:
@@ -199,11 +212,22 @@ enum RealisticSurrogates {
 /// Names drawn for realistic PERSON and e-mail surrogates.
 enum SurrogateNames {
     static let latinFirst = ["Alex", "Sam", "Robin", "Kim", "Charlie", "Jamie", "Morgan", "Taylor", "Casey", "Riley", "Avery",
-                             "Quinn", "Noel", "Dana", "Lou", "Sasha", "Toni", "Eli", "Jules", "Remy"]
-    static let latinLast = ["Ashgrove", "Brightwater", "Coldbrook", "Dunmore", "Elmsworth", "Glenhaven", "Hollowell", "Ivybridge",
-                            "Juniperson", "Kestrelton", "Larkspur", "Merriweather", "Northcott", "Oakhurst", "Pennywhistle",
-                            "Quarrington", "Rosenthorn", "Silverbirch", "Thistlewood", "Underhill", "Valemont", "Westerby",
-                            "Yarrowby", "Zellmere", "Fernsby"]
-    static let chineseSurnames = ["赵", "钱", "孙", "李", "周", "吴", "郑", "王", "冯", "陈"]
-    static let chineseGiven = ["璟", "瑀", "骞", "翊", "珩", "昶", "曦", "湛", "霁", "砚", "璨", "珏", "琰", "昀", "翎"]
+                             "Quinn", "Noel", "Dana", "Lou", "Sasha", "Toni", "Eli", "Jules", "Remy", "Ari", "Blair", "Cameron",
+                             "Drew", "Emery", "Finley", "Harper", "Indie", "Jordan", "Kai", "Logan", "Marlow", "Nico", "Oakes",
+                             "Parker", "Reese", "Skyler", "Tatum", "Wren", "Zion"]
+    /// Surnames are a start and an end (`Ash` + `grove`): 1,600 invented-sounding names from two short lists.
+    static let surnameStarts = ["Ash", "Bright", "Cold", "Dun", "Elms", "Glen", "Hollo", "Ivy", "Juniper", "Kestrel", "Lark",
+                                "Merri", "North", "Oak", "Penny", "Quarr", "Rosen", "Silver", "Thistle", "Under", "Vale", "Wester",
+                                "Yarrow", "Zell", "Fern", "Birch", "Cinder", "Drift", "Ember", "Flint", "Gorse", "Heath", "Iron",
+                                "Jasper", "Kettle", "Linden", "Moss", "Nettle", "Orchard", "Pebble"]
+    static let surnameEnds = ["grove", "water", "brook", "more", "worth", "haven", "well", "bridge", "son", "ton", "spur",
+                              "weather", "cott", "hurst", "whistle", "ington", "thorn", "birch", "wood", "hill", "mont", "by",
+                              "mere", "field", "combe", "dale", "ford", "gate", "holm", "ley", "marsh", "stead", "wick", "shaw",
+                              "thwaite", "burn", "cliffe", "fold", "ridge", "wold"]
+    static let chineseSurnames = ["赵", "钱", "孙", "李", "周", "吴", "郑", "王", "冯", "陈", "褚", "卫", "蒋", "沈", "韩", "杨",
+                                  "朱", "秦", "尤", "许"]
+    static let chineseCompoundSurnames = ["欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "慕容", "令狐", "宇文", "长孙"]
+    static let chineseGiven = Array("璟瑀骞翊珩昶曦湛霁砚璨珏琰昀翎晞晗晔昕暄煜烨炜焕熠淼澈泓沅潇溟澜漪沐渝岚峥嵘崧屹祺禛禧祎祐铮锴钧镕骁骐骅驰鸾翱翀翰翮羿珣").map(String.init)
+
+    static func latinLast(_ rng: inout SplitMix) -> String { rng.pick(surnameStarts) + rng.pick(surnameEnds) }
 }

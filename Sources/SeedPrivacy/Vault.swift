@@ -123,7 +123,10 @@ public final class Vault: @unchecked Sendable {
         var stored = [VaultIndex.Stored?](repeating: nil, count: values.count)
         let generation = lookUp(values, into: &stored)
         let missing = values.indices.filter { stored[$0]?.serves(realistic: values[$0].realistic) != true }
-        for (u, s) in zip(missing, try add(missing, of: values, found: stored, originals: originals, asOf: generation)) { stored[u] = s }
+        let draws = missing.map { u in
+            values[u].realistic ? VaultIndex.RealisticDraw(type: values[u].type, original: UnsafeBufferPointer(rebasing: originals[values[u].original]), key: key) : nil
+        }
+        for (u, s) in zip(missing, try add(missing, of: values, found: stored, originals: originals, asOf: generation, draws: draws)) { stored[u] = s }
         return stored
     }
 
@@ -146,14 +149,14 @@ public final class Vault: @unchecked Sendable {
     /// `found` is what `lookUp` saw at `generation`: if no block came since, the values need not be looked
     /// up again (a second miss in a large table).
     private func add(_ missing: [Int], of values: [NewValue], found: [VaultIndex.Stored?], originals: UnsafeBufferPointer<UInt8>,
-                     asOf generation: Int64) throws -> [VaultIndex.Stored] {
+                     asOf generation: Int64, draws: [VaultIndex.RealisticDraw?]) throws -> [VaultIndex.Stored] {
         guard !missing.isEmpty else { return [] }
         do {
             return try pool.writeWithoutTransaction { db in
                 var block = VaultIndex.Pending()
                 try db.inTransaction(.immediate) {
                     try sync(db)
-                    block = lock.withLock { index.pending(for: missing, of: values, found: found, originals: originals, asOf: generation, key: key) }
+                    block = lock.withLock { index.pending(for: missing, of: values, found: found, originals: originals, asOf: generation, draws: draws, key: key) }
                     if !block.entries.isEmpty {
                         let entries = VaultBlock.encode(block.entries)
                         let sealed = try key.sealBlock(block.originals, entries: entries)

@@ -14,6 +14,7 @@ public struct VaultKey: @unchecked Sendable {
 
     public static let environmentVariable = "SEED_VAULT_KEY"
     private let keyedDigest: KeyedDigest
+    private let surrogateDigest: KeyedDigest
 
     public init(bytes: [UInt8]) throws {
         guard bytes.count == 32 else { throw PrivacyError.invalidKey(source: "the given bytes", reason: "\(bytes.count) bytes") }
@@ -25,7 +26,9 @@ public struct VaultKey: @unchecked Sendable {
         self.digestKey = digestKey
         keyedDigest = KeyedDigest(key: digestKey)
         encryptionKey = derive("encryption")
-        surrogateKey = derive("surrogate")
+        let surrogateKey = derive("surrogate")
+        self.surrogateKey = surrogateKey
+        surrogateDigest = KeyedDigest(key: surrogateKey)
     }
 
     /// The key from `--key-file` if given, else from `SEED_VAULT_KEY`; `PrivacyError.missingKey` if neither.
@@ -79,11 +82,11 @@ public struct VaultKey: @unchecked Sendable {
         VaultDigest(high: UInt64(words[0]) << 32 | UInt64(words[1]), low: UInt64(words[2]) << 32 | UInt64(words[3]))
     }
 
-    /// A seed for the realistic surrogate of a value (attempt > 0 after a collision).
-    func surrogateSeed(type: EntityType, value: [UInt8], attempt: Int) -> UInt64 {
-        var hmac = HMAC<SHA256>(key: surrogateKey)
-        hmac.update(data: Array(type.name.utf8) + [0] + value + [UInt8(truncatingIfNeeded: attempt), UInt8(truncatingIfNeeded: attempt >> 8)])
-        return Array(hmac.finalize()).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    /// The seed of the draws of a value's realistic surrogate: keyed, so that the fakes say nothing of the
+    /// originals to whoever lacks the key.
+    func surrogateSeed(type: EntityType, value: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let words = surrogateDigest.mac(type: type, value: value)
+        return UInt64(words[0]) << 32 | UInt64(words[1])
     }
 
     /// `originals` (a block's values, concatenated) encrypted and authenticated together with the block's

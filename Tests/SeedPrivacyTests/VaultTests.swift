@@ -151,6 +151,36 @@ final class VaultTests: PrivacyTestCase {
         XCTAssertEqual(try vault().realisticSurrogates()[a]?.original, Array("4111 1111 1111 1111".utf8))
     }
 
+    /// Many distinct names still get fakes of their own. The earlier lists held 13,000 Latin and 2,250
+    /// Chinese names: past those, every new name took a thousand keyed hashes and ended as `<PERSON_n>`.
+    func testManyDistinctNamesAllGetRealisticSurrogates() throws {
+        let store = try vault()
+        let latin = (0..<20_000).map { request(.person, "Person Number\($0)", realistic: true) }
+        let chinese = (0..<4_000).map { request(.person, "测试\($0)", realistic: true) }
+        var surrogates: [[UInt8]] = []
+        for batch in stride(from: 0, to: latin.count + chinese.count, by: 4_000) {
+            surrogates += try store.surrogates(for: Array((latin + chinese)[batch..<min(batch + 4_000, latin.count + chinese.count)]))
+        }
+        XCTAssertEqual(Set(surrogates).count, surrogates.count, "every fake is its own")
+        XCTAssertFalse(surrogates.contains { $0.first == .lessThan }, "no name fell back to <PERSON_n>")
+        XCTAssertTrue(surrogates.suffix(chinese.count).allSatisfy { $0.first! >= 0xE4 && $0.first! <= 0xE9 }, "Chinese names get Chinese fakes")
+        let index = try vault().realisticSurrogates()
+        for (k, r) in (latin + chinese).enumerated() { XCTAssertEqual(index[surrogates[k]]?.original, r.original) }
+    }
+
+    /// Restore finds realistic surrogates by exact text, among many that begin alike (every fake IPv6 address
+    /// begins `2001:db8:`), longest first and only as whole tokens.
+    func testRealisticSurrogatesAreFoundAmongManyThatBeginAlike() throws {
+        let store = try vault()
+        let originals = (0..<3_000).map { "fe80::\(String($0, radix: 16))" }
+        let fakes = text(try store.surrogates(for: originals.map { request(.ipv6, $0, realistic: true) }))
+        let restorer = try Restorer(vault: store)
+        for k in stride(from: 0, to: originals.count, by: 7) {
+            XCTAssertEqual(try restorer.restore(text: "from \(fakes[k]), then \(fakes[k + 1])."), "from \(originals[k]), then \(originals[k + 1]).")
+            XCTAssertEqual(try restorer.restore(text: "x\(fakes[k]) \(fakes[k])1"), "x\(fakes[k]) \(fakes[k])1", "not inside a token")
+        }
+    }
+
     func testKeyLoading() throws {
         let hex = String(repeating: "0f", count: 32)
         XCTAssertNoThrow(try VaultKey.load(keyFile: nil, environment: ["SEED_VAULT_KEY": hex]))
