@@ -1,4 +1,4 @@
-import SeedPrivacy
+@testable import SeedPrivacy
 import XCTest
 
 /// One or two positive and negative examples per recognizer, with exact spans.
@@ -171,5 +171,28 @@ final class RecognizerTests: XCTestCase {
         let spans = d.detect(text).map { ($0.type.name, $0.start) }
         XCTAssertEqual(spans.map(\.0), ["EMPLOYEE_ID", "ACCOUNT"])
         XCTAssertThrowsError(try CustomRecognizer(name: "bad", type: EntityType("X"), pattern: "(unclosed"))
+    }
+
+    /// A custom pattern's leading literal lets texts without it skip the regular expression; it must be a run
+    /// that every match contains, or the skip would lose matches.
+    func testCustomRecognizersKnowTheLiteralEveryMatchContains() throws {
+        let cases: [(String, String?)] = [
+            ("EMP-[0-9]{6}", "EMP-"), (#"EMP-\d{6}"#, "EMP-"), ("ACC[0-9]{8}", "ACC"), (#"v\.1\.\d+"#, "v.1."),
+            ("EMP-?[0-9]+", "EMP"), ("ab*c", "a"), ("ab{2}", "a"), ("a+b", "a"), ("x", "x"),
+            ("EMP|ACC", nil), ("(EMP)-1", nil), ("[A-Z]{3}-1", nil), ("^EMP", nil), ("(?i)emp-1", nil), (#"\d{4}EMP"#, nil),
+            ("a?b", nil), ("é-1", nil), (#"\bEMP"#, nil), ("x[|]y|z", nil), (#"a\|b"#, "a|b"),
+        ]
+        for (pattern, literal) in cases {
+            XCTAssertEqual(CustomRecognizer.requiredLiteral(of: pattern).map { String(decoding: $0, as: UTF8.self) }, literal, pattern)
+        }
+        for (text, literal, expected) in [("xxEMP-", "EMP-", true), ("EEMP-", "EMP-", true), ("EMP-", "EMP-", true), ("EMP", "EMP-", false),
+                                          ("EM-P EMP", "EMP-", false), ("", "E", false), ("aaab", "ab", true)] {
+            XCTAssertEqual(Array(text.utf8).withUnsafeBufferPointer { CustomRecognizer.contains($0, Array(literal.utf8)) }, expected, text)
+        }
+        // The skip changes nothing that the expression finds.
+        let optional = try CustomRecognizer(name: "ticket", type: EntityType("TICKET"), pattern: "TK-?[0-9]{5}")
+        let d = Detector(custom: [optional])
+        XCTAssertEqual(d.detect("tickets TK12345 and TK-54321, not TX-11111").map(\.start), [8, 20])
+        XCTAssertTrue(d.detect("no ticket here 12345").isEmpty)
     }
 }
