@@ -91,38 +91,38 @@ public enum Operator: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Masks letters, digits and non-ASCII characters (counted as whole characters) outside head and tail.
+    /// Two passes over the bytes, the first counting the maskable characters: a list of the characters had
+    /// cost more than detection did, with a mask for every entity.
     static func mask(_ original: [UInt8], head: Int, tail: Int, type: EntityType) -> [UInt8] {
         var end = original.count
-        var suffix: [UInt8] = []
-        if type == .email, let at = original.lastIndex(of: .at) {
-            end = at
-            suffix = Array(original[at...])
-        }
-        // Character starts and whether each is maskable.
-        var characters: [(start: Int, length: Int, maskable: Bool)] = []
-        var i = 0
-        while i < end {
+        if type == .email, let at = original.lastIndex(of: .at) { end = at }
+        func character(at i: Int) -> (length: Int, maskable: Bool) {
             let b = original[i]
             let length = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
-            characters.append((i, min(length, end - i), b >= 0x80 || isAlnum(b)))
-            i += length
+            return (min(length, end - i), b >= 0x80 || isAlnum(b))
         }
-        let maskable = characters.filter(\.maskable).count
+        var maskable = 0
+        var i = 0
+        while i < end {
+            let c = character(at: i)
+            if c.maskable { maskable += 1 }
+            i += c.length
+        }
         var out: [UInt8] = []
         out.reserveCapacity(original.count)
         var seen = 0
-        for c in characters {
-            if c.maskable {
-                if seen < head || seen >= maskable - tail {
-                    out.append(contentsOf: original[c.start..<(c.start + c.length)])
-                } else {
-                    out.append(UInt8(ascii: "*"))
-                }
-                seen += 1
+        i = 0
+        while i < end {
+            let c = character(at: i)
+            if c.maskable && seen >= head && seen < maskable - tail {
+                out.append(UInt8(ascii: "*"))
             } else {
-                out.append(contentsOf: original[c.start..<(c.start + c.length)])
+                out.append(contentsOf: original[i..<(i + c.length)])
             }
+            if c.maskable { seen += 1 }
+            i += c.length
         }
-        return out + suffix
+        out.append(contentsOf: original[end...])
+        return out
     }
 }

@@ -14,6 +14,11 @@ final class OperatorTests: PrivacyTestCase {
         XCTAssertEqual(try apply("mask", .email, "john.smith@example.com"), "j***.*****@example.com")
         XCTAssertEqual(try apply("mask", .cnID, "11010519491231002X"), "110105********002X")
         XCTAssertEqual(try apply("mask", .person, "张伟强"), "张**")
+        XCTAssertEqual(try apply("mask:3:4", .phone, "12345"), "12345", "head and tail overlap: nothing to mask")
+        XCTAssertEqual(try apply("mask", .email, "no-at-sign"), "n*-**-****")
+        XCTAssertEqual(try apply("mask:1:1", .person, "Zoë Ng"), "Z** *g")
+        XCTAssertEqual(String(decoding: Operator.mask(Array("ab".utf8) + [0xE4, 0xB8], head: 0, tail: 0, type: .person), as: UTF8.self), "***",
+                       "a character cut short at the end counts as one")
         XCTAssertThrowsError(try Operator(parsing: "mask:x"))
         XCTAssertThrowsError(try Operator(parsing: "shred"))
     }
