@@ -12,7 +12,7 @@ public struct SeedServer: Sendable {
         self.served = served
         self.configuration = configuration
         engine = GenerationEngine(model: served.model, maxBatch: configuration.maxBatch, prefillChunk: configuration.prefillChunk,
-                                  nice: configuration.engineNice)
+                                  idlePrefillChunk: configuration.idlePrefillChunk, nice: configuration.engineNice)
     }
 
     /// The Hummingbird application; `onRunning` gets the port it listens on (useful with port 0).

@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBatch: Int
     /// Prompt tokens read per step while other sequences decode.
     public var prefillChunk: Int
+    /// Prompt tokens read per step while no sequence decodes (see `GenerationEngine.idlePrefillChunk`).
+    public var idlePrefillChunk: Int
     /// Nice value asked for on the engine's thread (Linux, with root or CAP_SYS_NICE; otherwise it keeps
     /// the process's). The engine's thread shares the cores with a dozen HTTP threads, and a fair share
     /// left its steps two to three times slower than alone: on the demo model, nice -5 took one stream
@@ -25,7 +27,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(host: String = "127.0.0.1", port: Int = 8080, apiKey: String? = nil, maxBodyBytes: Int = 8 << 20,
                 bodyTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxBatch: Int = 16, prefillChunk: Int = 128,
-                engineNice: Int32 = -5) {
+                idlePrefillChunk: Int = 512, engineNice: Int32 = -5) {
         self.host = host
         self.port = port
         self.apiKey = apiKey
@@ -34,6 +36,7 @@ public struct ServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.maxBatch = maxBatch
         self.prefillChunk = prefillChunk
+        self.idlePrefillChunk = idlePrefillChunk
         self.engineNice = engineNice
     }
 }

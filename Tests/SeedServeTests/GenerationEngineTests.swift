@@ -30,7 +30,7 @@ final class GenerationEngineTests: XCTestCase {
     /// Sequences batched together (different prompt lengths, prompts longer than a prefill chunk) produce
     /// what `Generator`, one sequence at a time, produces.
     func testBatchedSequencesGenerateWhatEachGeneratesAlone() async throws {
-        let engine = GenerationEngine(model: served.model, maxBatch: 3, prefillChunk: 5)
+        let engine = GenerationEngine(model: served.model, maxBatch: 3, prefillChunk: 5, idlePrefillChunk: 5)
         defer { engine.stop() }
         let prompts = ["The quick brown", "Paris is", "A server answers requests; a model predicts tokens. Seed", "Ünïcödé", "fox"]
             .map { served.tokenizer.encode($0) }
@@ -52,7 +52,7 @@ final class GenerationEngineTests: XCTestCase {
 
     /// Echoed prompt log-probabilities equal those computed token by token with an inference session.
     func testPromptScoresMatchTheModelsOwnLogProbabilities() async throws {
-        let engine = GenerationEngine(model: served.model, maxBatch: 4, prefillChunk: 4)
+        let engine = GenerationEngine(model: served.model, maxBatch: 4, prefillChunk: 4, idlePrefillChunk: 4)
         defer { engine.stop() }
         let prompt = served.tokenizer.encode("Paris is the capital of France.")
         let result = try await collect(engine.submit(GenerationRequest(prompt: prompt, maxTokens: 1, sampling: SamplingParameters(temperature: 0),
@@ -72,7 +72,7 @@ final class GenerationEngineTests: XCTestCase {
 
     /// The step totals count what the steps ran: a prompt read in chunks, then one row per decoded token.
     func testStatisticsCountStepsAndRows() async throws {
-        let engine = GenerationEngine(model: served.model, maxBatch: 4, prefillChunk: 4)
+        let engine = GenerationEngine(model: served.model, maxBatch: 4, prefillChunk: 4, idlePrefillChunk: 4)
         defer { engine.stop() }
         let prompt = served.tokenizer.encode("A server answers requests one token at a time")
         XCTAssertGreaterThan(prompt.count, 8)
@@ -90,6 +90,23 @@ final class GenerationEngineTests: XCTestCase {
         XCTAssertEqual(totals.bucketCounts, totals.bucketCounts.sorted(), "buckets are cumulative")
         XCTAssertLessThanOrEqual(totals.bucketCounts.last!, totals.steps)
         XCTAssertEqual(totals.since(totals), EngineStatistics())
+    }
+
+    /// While nothing decodes, a prompt is read in the larger idle pieces: a 20-token prompt in three steps of
+    /// at most 8 tokens, the first token coming from the last of them.
+    func testPromptsAreReadInLargerPiecesWhileNothingDecodes() async throws {
+        let engine = GenerationEngine(model: served.model, maxBatch: 4, prefillChunk: 2, idlePrefillChunk: 8)
+        defer { engine.stop() }
+        let prompt = Array(served.tokenizer.encode("A server answers requests one token at a time, and reads prompts in chunks").prefix(20))
+        XCTAssertEqual(prompt.count, 20)
+        let result = try await collect(engine.submit(GenerationRequest(prompt: prompt, maxTokens: 1, sampling: SamplingParameters(temperature: 0))))
+        XCTAssertEqual(result.tokens.count, 1)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while engine.statistics.steps < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        XCTAssertEqual(engine.statistics.steps, 3)
+        XCTAssertEqual(engine.statistics.promptRows, 20)
+        let alone = try Generator(model: served.model).generate(prompt: prompt, maxTokens: 1, sampling: SamplingParameters(temperature: 0))
+        XCTAssertEqual(result.tokens, alone)
     }
 
     /// The engine's thread takes the nice it is given (a higher one needs no privilege) and leaves the
