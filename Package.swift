@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
     ],
     targets: [
@@ -91,6 +92,7 @@ let package = Package(
             dependencies: [
                 "SeedTensor", "SeedModel", "SeedTrain", "SeedTokenizer", "SeedPrivacy", "SeedServe", "SeedTeacher", "SeedTeacherStub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Resources/sample")],
             swiftSettings: fastFlags

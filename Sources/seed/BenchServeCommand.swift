@@ -3,6 +3,7 @@ import Foundation
 import SeedModel
 import SeedServe
 import SeedTokenizer
+import ServiceLifecycle
 
 struct BenchServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,7 +43,10 @@ struct BenchServeCommand: AsyncParsableCommand {
 
             let server = SeedServer(served: served, configuration: ServerConfiguration(port: 0, maxBatch: max(16, streams)))
             let (ports, portSink) = AsyncStream<Int>.makeStream()
-            let serving = Task { try await server.application(onRunning: { portSink.yield($0) }).runService() }
+            // Stopped gracefully at the end (open connections closed, then the listener), so that the
+            // bench's output ends without the errors of a cancelled server.
+            let services = ServiceGroup(services: [server.application(onRunning: { portSink.yield($0) })])
+            let serving = Task { try await services.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw ExitCode.failure }
             let base = URL(string: "http://127.0.0.1:\(port)/v1")!
@@ -68,7 +72,8 @@ struct BenchServeCommand: AsyncParsableCommand {
                 print(line)
                 print(engineLine(engine, streams: count, alone: alone[count], nice: server.engine.threadNice))
             }
-            serving.cancel()
+            await services.triggerGracefulShutdown()
+            try await serving.value
             server.engine.stop()
         }
     }
