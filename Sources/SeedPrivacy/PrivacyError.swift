@@ -11,6 +11,7 @@ public enum PrivacyError: Error, CustomStringConvertible, Equatable {
     case invalidPolicy(path: String, reason: String)
     case invalidPattern(recognizer: String, reason: String)
     case io(path: String, reason: String)
+    case restoreOnlyVault(path: String)
 
     public var description: String {
         switch self {
@@ -36,6 +37,8 @@ public enum PrivacyError: Error, CustomStringConvertible, Equatable {
             return "recognizer \(recognizer): the pattern does not compile: \(reason)"
         case let .io(path, reason):
             return "\(path): \(reason)"
+        case let .restoreOnlyVault(path):
+            return "the vault \(path) was opened to restore only: it keeps no index to pseudonymize with"
         }
     }
 }

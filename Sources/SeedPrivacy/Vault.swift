@@ -23,16 +23,19 @@ public final class Vault: @unchecked Sendable {
     private let pool: DatabasePool
     /// Guards `index`, `originalCache` and `realisticIndex`; never held during SQLite work.
     private let lock = NSLock()
-    private var index = VaultIndex()
+    private var index: VaultIndex
     /// Two million originals (about 35 bytes each, a few hundred blocks): restore's memory stays bounded.
     private var originalCache = OriginalCache(limit: 2 << 20)
     private var realisticIndex: [[UInt8]: RealisticEntry]?
     static let format = "blocks-1"
 
     /// Opens or creates the vault at `path`; throws `PrivacyError.wrongKey` if it was made with another key.
-    public init(path: String, key: VaultKey) throws {
+    /// A vault opened `restoreOnly` keeps no index of digests (32–64 bytes per distinct value), which only
+    /// pseudonymizing needs: `surrogates(for:)` then throws `PrivacyError.restoreOnlyVault`.
+    public init(path: String, key: VaultKey, restoreOnly: Bool = false) throws {
         self.path = path
         self.key = key
+        index = VaultIndex(indexesDigests: !restoreOnly)
         var configuration = Configuration()
         configuration.busyMode = .timeout(60)
         configuration.prepareDatabase { db in
@@ -120,6 +123,7 @@ public final class Vault: @unchecked Sendable {
     /// in one transaction, which has committed when this returns.
     /// Every entry of the result is set.
     func stored(_ values: [NewValue], originals: UnsafeBufferPointer<UInt8>) throws -> [VaultIndex.Stored?] {
+        guard index.indexesDigests else { throw PrivacyError.restoreOnlyVault(path: path) }
         var stored = [VaultIndex.Stored?](repeating: nil, count: values.count)
         let generation = lookUp(values, into: &stored)
         let missing = values.indices.filter { stored[$0]?.serves(realistic: values[$0].realistic) != true }
@@ -265,6 +269,8 @@ public final class Vault: @unchecked Sendable {
             let result = try pool.read { db -> [[UInt8]: RealisticEntry] in
                 try sync(db)
                 var result: [[UInt8]: RealisticEntry] = [:]
+                // At most one per value: grown from empty, the table was rehashed some twenty times.
+                result.reserveCapacity(lock.withLock { index.valueCount })
                 for id in lock.withLock({ index.realisticBlocks }) {
                     let opened = try open(block: id, db)
                     for (k, e) in opened.entries.enumerated() {
@@ -289,6 +295,6 @@ public final class Vault: @unchecked Sendable {
         } catch {
             throw PrivacyError.vaultUnreadable(path: path, reason: SharedDatabase.describe(error))
         }
-        return lock.withLock { index.values.count }
+        return lock.withLock { index.valueCount }
     }
 }

@@ -31,11 +31,18 @@ struct VaultIndex {
 
     /// A reference: `VaultIndex` lives in one vault and is never copied.
     let values = DigestTable()
+    /// Whether `values` is kept: only pseudonymizing looks values up by digest; restore needs the blocks.
+    let indexesDigests: Bool
     /// Per type, the block of each number (`[number - 1]`); numbers of a type are handed out densely.
     private var blocks: [EntityType: [Int64]] = [:]
     private var takenRealistic: Set<RealisticFingerprint> = []
     private(set) var realisticBlocks: [Int64] = []
     private(set) var syncedBlock: Int64 = 0
+
+    init(indexesDigests: Bool = true) { self.indexesDigests = indexesDigests }
+
+    /// Distinct values: each has one number of its type.
+    var valueCount: Int { indexesDigests ? values.count : blocks.values.reduce(0) { $0 + $1.count } }
 
     func block(of type: EntityType, number: Int) -> Int64? {
         guard let list = blocks[type], number >= 1, number <= list.count, list[number - 1] > 0 else { return nil }
@@ -46,8 +53,10 @@ struct VaultIndex {
     mutating func add(_ entries: [VaultBlock.Entry], block: Int64) {
         var hasRealistic = false
         for (k, e) in entries.enumerated() {
-            if k + Self.prefetchDistance < entries.count { values.prefetch(entries[k + Self.prefetchDistance].digest) }
-            values.set(Stored(number: e.number, realistic: e.realistic), for: e.digest)
+            if indexesDigests {
+                if k + Self.prefetchDistance < entries.count { values.prefetch(entries[k + Self.prefetchDistance].digest) }
+                values.set(Stored(number: e.number, realistic: e.realistic), for: e.digest)
+            }
             Self.set(&blocks[e.type, default: []], number: e.number, to: block)
             if let r = e.realistic {
                 takenRealistic.insert(RealisticFingerprint(type: e.type, text: r))

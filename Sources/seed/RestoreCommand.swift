@@ -24,7 +24,7 @@ struct RestoreCommand: ParsableCommand {
                 throw PrivacyError.vaultUnreadable(path: vault, reason: "no such file (restore needs the vault that desensitize wrote)")
             }
             let key = try VaultKey.load(keyFile: stream.keyFile)
-            let store = try Vault(path: vault, key: key)
+            let store = try Vault(path: vault, key: key, restoreOnly: true)
             let progress = StreamProgress()
             let summary = try PrivacyStream.restore(stream.files, vault: store, types: types, options: try stream.streamOptions(),
                                                     progress: progress.report)

@@ -181,6 +181,24 @@ final class VaultTests: PrivacyTestCase {
         }
     }
 
+    /// `seed restore` opens its vault without the digest index: it restores numbered and realistic surrogates
+    /// and counts the values alike, and refuses to pseudonymize.
+    func testARestoreOnlyVaultRestoresWithoutTheDigestIndex() throws {
+        let writer = try vault()
+        let numbered = text(try writer.surrogates(for: [request(.email, "a@example.com"), request(.phone, "+49 30 12345678")]))
+        let fake = try writer.surrogates(for: [request(.creditCard, "4111 1111 1111 1111", realistic: true)])[0]
+        let reader = try Vault(path: path("vault.sqlite"), key: key, restoreOnly: true)
+        XCTAssertEqual(try reader.count(), 3)
+        XCTAssertEqual(try Restorer(vault: reader).restore(text: "\(numbered[0]) \(numbered[1]) \(String(decoding: fake, as: UTF8.self))"),
+                       "a@example.com +49 30 12345678 4111 1111 1111 1111")
+        XCTAssertThrowsError(try reader.surrogates(for: [request(.email, "a@example.com")])) {
+            XCTAssertEqual($0 as? PrivacyError, .restoreOnlyVault(path: path("vault.sqlite")))
+        }
+        // Values added by another process after it opened are found too.
+        let later = text(try writer.surrogates(for: [request(.email, "later@example.com")]))[0]
+        XCTAssertEqual(try Restorer(vault: reader).restore(text: later), "later@example.com")
+    }
+
     func testKeyLoading() throws {
         let hex = String(repeating: "0f", count: 32)
         XCTAssertNoThrow(try VaultKey.load(keyFile: nil, environment: ["SEED_VAULT_KEY": hex]))
