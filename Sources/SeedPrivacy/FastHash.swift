@@ -31,6 +31,16 @@ func fastHash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
     return h
 }
 
+/// The `fastHash` of some bytes as a table key: already uniformly random, so Dictionary and Set use it as
+/// it is. Equal keys may come from different bytes: a table that must tell them apart compares the bytes.
+struct BytesHash: Hashable {
+    let value: UInt64
+
+    init(_ bytes: UnsafeRawBufferPointer, seed: UInt64) { value = fastHash(bytes, seed: seed) }
+
+    func _rawHashValue(seed: Int) -> Int { Int(truncatingIfNeeded: value ^ UInt64(UInt(bitPattern: seed))) }
+}
+
 /// A fixed set of 64-bit hashes (the name lists): open addressing over a power-of-two table, probed with
 /// the hash itself, so that a lookup is a few loads instead of a SipHash.
 struct HashSet64: @unchecked Sendable {

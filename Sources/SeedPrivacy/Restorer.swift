@@ -45,20 +45,13 @@ struct RealisticMatcher: Sendable {
     private var surrogates: [[UInt8]] = []
     private var entries: [Vault.RealisticEntry] = []
     /// The first surrogate of each text hash; `nextWithHash` chains the rare ones whose hashes are equal.
-    private var firstWithHash: [TextHash: Int] = [:]
+    private var firstWithHash: [BytesHash: Int] = [:]
     private var nextWithHash: [Int] = []
     /// One bit per pair of first bytes that some surrogate has: most token starts of a text end here,
     /// before a dictionary lookup.
     private var firstTwoBytes = [UInt64](repeating: 0, count: 1024)
 
     var isEmpty: Bool { surrogates.isEmpty }
-
-    /// A hash from `fastHash`, already uniformly random: the dictionary uses it as it is.
-    private struct TextHash: Hashable {
-        let value: UInt64
-
-        func _rawHashValue(seed: Int) -> Int { Int(truncatingIfNeeded: value ^ UInt64(UInt(bitPattern: seed))) }
-    }
 
     init(_ all: [[UInt8]: Vault.RealisticEntry]) {
         surrogates.reserveCapacity(all.count)
@@ -87,7 +80,7 @@ struct RealisticMatcher: Sendable {
         return v
     }
 
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> TextHash { TextHash(value: fastHash(bytes, seed: 0x5EA1)) }
+    private static func hash(_ bytes: UnsafeRawBufferPointer) -> BytesHash { BytesHash(bytes, seed: 0x5EA1) }
 
     func find(_ text: UnsafeBufferPointer<UInt8>) -> [(start: Int, end: Int, entry: Vault.RealisticEntry)] {
         var found: [(start: Int, end: Int, entry: Vault.RealisticEntry)] = []

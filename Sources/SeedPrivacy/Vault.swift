@@ -160,7 +160,7 @@ public final class Vault: @unchecked Sendable {
                 var block = VaultIndex.Pending()
                 try db.inTransaction(.immediate) {
                     try sync(db)
-                    block = lock.withLock { index.pending(for: missing, of: values, found: found, originals: originals, asOf: generation, draws: draws, key: key) }
+                    block = lock.withLock { index.pending(for: missing, of: values, found: found, originals: originals, asOf: generation, draws: draws) }
                     if !block.entries.isEmpty {
                         let entries = VaultBlock.encode(block.entries)
                         let sealed = try key.sealBlock(block.originals, entries: entries)

@@ -18,15 +18,8 @@ struct VaultIndex {
     /// A realistic surrogate as a 64-bit hash of its type and text: what keeps two values from sharing one
     /// fake. Two fakes with equal hashes only cost a draw more, so no text need be kept: a set of arrays
     /// (an allocation and a byte-by-byte hash per fake) had taken half of a realistic run, under the lock.
-    struct RealisticFingerprint: Hashable {
-        let value: UInt64
-
-        init(type: EntityType, text: [UInt8]) { value = text.withUnsafeBytes { fastHash($0, seed: type.code) } }
-
-        init(value: UInt64) { self.value = value }
-
-        /// Already uniformly random: no second hash.
-        func _rawHashValue(seed: Int) -> Int { Int(truncatingIfNeeded: value ^ UInt64(UInt(bitPattern: seed))) }
+    static func fingerprint(type: EntityType, text: [UInt8]) -> BytesHash {
+        text.withUnsafeBytes { BytesHash($0, seed: type.code) }
     }
 
     /// A reference: `VaultIndex` lives in one vault and is never copied.
@@ -35,7 +28,7 @@ struct VaultIndex {
     let indexesDigests: Bool
     /// Per type, the block of each number (`[number - 1]`); numbers of a type are handed out densely.
     private var blocks: [EntityType: [Int64]] = [:]
-    private var takenRealistic: Set<RealisticFingerprint> = []
+    private var takenRealistic: Set<BytesHash> = []
     private(set) var realisticBlocks: [Int64] = []
     private(set) var syncedBlock: Int64 = 0
 
@@ -59,7 +52,7 @@ struct VaultIndex {
             }
             Self.set(&blocks[e.type, default: []], number: e.number, to: block)
             if let r = e.realistic {
-                takenRealistic.insert(RealisticFingerprint(type: e.type, text: r))
+                takenRealistic.insert(Self.fingerprint(type: e.type, text: r))
                 hasRealistic = true
             }
         }
@@ -103,32 +96,35 @@ struct VaultIndex {
         let type: EntityType
         let like: [UInt8]
         private var generator: SplitMix
-        private(set) var text: [UInt8] = []
-        private(set) var fingerprint = RealisticFingerprint(value: 0)
+        private(set) var text: [UInt8]
+        private(set) var fingerprint: BytesHash
 
         init(type: EntityType, original: UnsafeBufferPointer<UInt8>, key: VaultKey) {
             self.type = type
             like = Array(original)
             // One keyed seed per value, and the next draws from a generator it seeds: a keyed hash per draw
             // had made a vault with many names take a thousand hashes for each new one.
-            generator = SplitMix(seed: key.surrogateSeed(type: type, value: original))
-            drawAgain()
+            var generator = SplitMix(seed: key.surrogateSeed(type: type, value: original))
+            (text, fingerprint) = Self.draw(type, like, &generator)
+            self.generator = generator
         }
 
-        mutating func drawAgain() {
-            text = RealisticSurrogates.make(type: type, like: like, seed: generator.next())
-            fingerprint = RealisticFingerprint(type: type, text: text)
+        mutating func drawAgain() { (text, fingerprint) = Self.draw(type, like, &generator) }
+
+        private static func draw(_ type: EntityType, _ like: [UInt8], _ generator: inout SplitMix) -> ([UInt8], BytesHash) {
+            let text = RealisticSurrogates.make(type: type, like: like, seed: generator.next())
+            return (text, VaultIndex.fingerprint(type: type, text: text))
         }
     }
 
-    /// `draws[k]` is the first draw of `values[missing[k]]` when it wants a realistic surrogate.
+    /// `draws[k]` is the first draw of `values[missing[k]]`, set for every value that wants a realistic surrogate.
     func pending(for missing: [Int], of values: [Vault.NewValue], found: [Stored?], originals: UnsafeBufferPointer<UInt8>,
-                 asOf generation: Int64, draws: [RealisticDraw?], key: VaultKey) -> Pending {
+                 asOf generation: Int64, draws: [RealisticDraw?]) -> Pending {
         var block = Pending()
         block.stored.reserveCapacity(missing.count)
         // The next number of each type within this block.
         var next = SmallTypeMap<Int>()
-        var taken: Set<RealisticFingerprint> = []
+        var taken: Set<BytesHash> = []
         if missing.contains(where: { values[$0].realistic }) { taken.reserveCapacity(missing.count) }
         // Unchanged since the lookup: what it found still holds, and no slot need be probed again.
         let unchanged = generation == syncedBlock
@@ -148,7 +144,7 @@ struct VaultIndex {
             let original = UnsafeBufferPointer(rebasing: originals[v.original])
             var realistic: [UInt8]?
             if v.realistic {
-                var draw = draws[k] ?? RealisticDraw(type: v.type, original: original, key: key)
+                var draw = draws[k]!
                 for attempt in 0..<Self.realisticDraws {
                     if attempt > 0 { draw.drawAgain() }
                     guard !takenRealistic.contains(draw.fingerprint), taken.insert(draw.fingerprint).inserted else { continue }
