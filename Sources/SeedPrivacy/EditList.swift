@@ -44,7 +44,7 @@ struct EditList {
 
     func original(_ k: Int) -> [UInt8] { Array(originals[edits[k].originalStart..<edits[k].originalEnd]) }
 
-    mutating func setReplacement(_ k: Int, _ bytes: [UInt8]) {
+    mutating func setReplacement(_ k: Int, _ bytes: some Collection<UInt8>) {
         edits[k].replacementStart = replacements.count
         replacements.append(contentsOf: bytes)
         edits[k].replacementEnd = replacements.count

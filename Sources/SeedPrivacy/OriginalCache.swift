@@ -14,7 +14,8 @@ struct OpenedBlock {
         self.offsets = offsets
     }
 
-    func original(_ k: Int) -> [UInt8] { Array(originals[offsets[k]..<offsets[k + 1]]) }
+    /// Entry `k`'s original.
+    func original(_ k: Int) -> ArraySlice<UInt8> { originals[offsets[k]..<offsets[k + 1]] }
 }
 
 /// The originals of the vault blocks that restore opened, bounded by a number of originals: when full, the

@@ -26,7 +26,7 @@ public final class Vault: @unchecked Sendable {
     private var index: VaultIndex
     /// Two million originals (about 35 bytes each, a few hundred blocks): restore's memory stays bounded.
     private var originalCache = OriginalCache(limit: 2 << 20)
-    private var realisticIndex: [[UInt8]: RealisticEntry]?
+    private var realisticIndex: RealisticTable?
     static let format = "blocks-1"
 
     /// Opens or creates the vault at `path`; throws `PrivacyError.wrongKey` if it was made with another key.
@@ -263,21 +263,19 @@ public final class Vault: @unchecked Sendable {
     }
 
     /// Every realistic surrogate with its original, read once (restore matches them by exact text).
-    public func realisticSurrogates() throws -> [[UInt8]: RealisticEntry] {
+    public func realisticSurrogates() throws -> RealisticTable {
         if let cached = lock.withLock({ realisticIndex }) { return cached }
         do {
-            let result = try pool.read { db -> [[UInt8]: RealisticEntry] in
+            let result = try pool.read { db -> RealisticTable in
                 try sync(db)
-                var result: [[UInt8]: RealisticEntry] = [:]
-                // At most one per value: grown from empty, the table was rehashed some twenty times.
-                result.reserveCapacity(lock.withLock { index.valueCount })
+                var builder = RealisticTable.Builder()
                 for id in lock.withLock({ index.realisticBlocks }) {
                     let opened = try open(block: id, db)
                     for (k, e) in opened.entries.enumerated() {
-                        if let r = e.realistic { result[r] = RealisticEntry(type: e.type, original: opened.original(k)) }
+                        if let r = e.realistic { builder.append(type: e.type, surrogate: r, original: opened.original(k)) }
                     }
                 }
-                return result
+                return RealisticTable(builder)
             }
             lock.withLock { realisticIndex = result }
             return result

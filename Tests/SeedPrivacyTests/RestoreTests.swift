@@ -78,3 +78,33 @@ final class RestoreTests: PrivacyTestCase {
         XCTAssertEqual(restored, #"{"text": "mail stéphanie@example.com"}"#)
     }
 }
+
+final class RealisticMatcherTests: XCTestCase {
+    /// The matcher's lengths per first four bytes: short ones as bits (4 to 67 bytes), long ones in a list,
+    /// every candidate tried longest first, only as whole tokens; the table answers by exact text.
+    func testFindsTheLongestWholeSurrogateOfAnyLength() {
+        let long = "sk-" + String(repeating: "a", count: 65)              // 68 bytes: the first long length
+        let longer = long + String(repeating: "b", count: 52)           // 120 bytes, same prefix
+        let atLimit = "sk-" + String(repeating: "a", count: 64)         // 67 bytes: the last short length
+        let surrogates = ["2001:db8::1", "2001:db8::12", "Ashgrove", "Ash", long, longer, atLimit, "李娜"]
+        var builder = RealisticTable.Builder()
+        for (k, s) in surrogates.enumerated() { builder.append(type: .secret, surrogate: Array(s.utf8), original: ArraySlice(Array("original \(k)".utf8))) }
+        let table = RealisticTable(builder)
+        let matcher = RealisticMatcher(table)
+        for (k, s) in surrogates.enumerated() {
+            XCTAssertEqual(table.original(of: Array(s.utf8))?.original, Array("original \(k)".utf8), s)
+        }
+        XCTAssertNil(table.original(of: Array("2001:db8::2".utf8)))
+
+        func found(_ text: String) -> [String] {
+            let bytes = Array(text.utf8)
+            return bytes.withUnsafeBufferPointer { b in matcher.find(b).map { String(decoding: b[$0.start..<$0.end], as: UTF8.self) } }
+        }
+        XCTAssertEqual(found("key \(longer), \(long). \(atLimit)"), [longer, long, atLimit])
+        XCTAssertEqual(found("ip 2001:db8::12 and 2001:db8::1."), ["2001:db8::12", "2001:db8::1"])
+        XCTAssertEqual(found("Ashgrove Ashgroves xAshgrove 2001:db8::123"), ["Ashgrove"], "whole tokens only")
+        XCTAssertEqual(found(long + "c"), [], "a longer token is not a surrogate")
+        XCTAssertEqual(found("Ash 李娜"), ["李娜"], "surrogates under four bytes (Ash) are not searched; 李娜 is six")
+        XCTAssertEqual(found(""), [])
+    }
+}
