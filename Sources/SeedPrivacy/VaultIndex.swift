@@ -26,8 +26,10 @@ struct VaultIndex {
     let values = DigestTable()
     /// Whether `values` is kept: only pseudonymizing looks values up by digest; restore needs the blocks.
     let indexesDigests: Bool
-    /// Per type, the block of each number (`[number - 1]`); numbers of a type are handed out densely.
-    private var blocks: [EntityType: [Int64]] = [:]
+    /// Per type (by the type's id, which is small and dense), the block of each number (`[number - 1]`);
+    /// numbers of a type are handed out densely. An array by id, not a dictionary by type: every entry of
+    /// every committed block is recorded here, under the vault's lock.
+    private var blocks: [[Int64]] = []
     private var takenRealistic: Set<BytesHash> = []
     private(set) var realisticBlocks: [Int64] = []
     private(set) var syncedBlock: Int64 = 0
@@ -35,12 +37,16 @@ struct VaultIndex {
     init(indexesDigests: Bool = true) { self.indexesDigests = indexesDigests }
 
     /// Distinct values: each has one number of its type.
-    var valueCount: Int { indexesDigests ? values.count : blocks.values.reduce(0) { $0 + $1.count } }
+    var valueCount: Int { indexesDigests ? values.count : blocks.reduce(0) { $0 + $1.count } }
 
     func block(of type: EntityType, number: Int) -> Int64? {
-        guard let list = blocks[type], number >= 1, number <= list.count, list[number - 1] > 0 else { return nil }
-        return list[number - 1]
+        let t = Int(type.id)
+        guard t < blocks.count, number >= 1, number <= blocks[t].count, blocks[t][number - 1] > 0 else { return nil }
+        return blocks[t][number - 1]
     }
+
+    /// How many numbers of `type` the committed blocks hold.
+    private func numbersUsed(_ type: EntityType) -> Int { Int(type.id) < blocks.count ? blocks[Int(type.id)].count : 0 }
 
     /// Records a committed block; blocks must come in id order.
     mutating func add(_ entries: [VaultBlock.Entry], block: Int64) {
@@ -50,7 +56,9 @@ struct VaultIndex {
                 if k + Self.prefetchDistance < entries.count { values.prefetch(entries[k + Self.prefetchDistance].digest) }
                 values.set(Stored(number: e.number, realistic: e.realistic), for: e.digest)
             }
-            Self.set(&blocks[e.type, default: []], number: e.number, to: block)
+            let t = Int(e.type.id)
+            if t >= blocks.count { blocks.append(contentsOf: repeatElement([], count: t + 1 - blocks.count)) }
+            Self.set(&blocks[t], number: e.number, to: block)
             if let r = e.realistic {
                 // Only pseudonymizing draws fakes; a restore-only index skips 456,000 set inserts on a big vault.
                 if indexesDigests { takenRealistic.insert(Self.fingerprint(type: e.type, text: r)) }
@@ -138,7 +146,7 @@ struct VaultIndex {
                 continue
             }
             let number = stored?.number ?? {
-                let n = next[v.type, default: (blocks[v.type]?.count ?? 0) + 1]
+                let n = next[v.type, default: numbersUsed(v.type) + 1]
                 next[v.type, default: 0] = n + 1
                 return n
             }()
