@@ -32,6 +32,30 @@ public final class KVCache {
     public func reset() { length = 0 }
     func advance(by n: Int) { length += n }
 
+    /// Takes the first `count` positions of `other` (a cache of the same model, which may differ in
+    /// capacity): a prompt that another sequence has just read need not be read again.
+    public func copyPrefix(of other: KVCache, count: Int) {
+        precondition(count <= other.length && count <= capacity && other.rowWidth == rowWidth && other.headDim == headDim,
+                     "a cache copies only positions that the other holds, from the same model")
+        let block = Attention.keyBlock
+        let tileFloats = headDim * block
+        let wholeTiles = count / block, rest = count % block
+        for layer in 0..<keys.count {
+            (values[layer].pointer).update(from: other.values[layer].pointer, count: count * rowWidth)
+            for head in 0..<(rowWidth / headDim) {
+                let target = keys[layer].pointer + head * tilesPerHead * tileFloats
+                let source = other.keys[layer].pointer + head * other.tilesPerHead * tileFloats
+                target.update(from: source, count: wholeTiles * tileFloats)
+                // The last tile in part: each of its rows holds the key's component d for `block` positions.
+                if rest > 0 {
+                    let tile = wholeTiles * tileFloats
+                    for d in 0..<headDim { (target + tile + d * block).update(from: source + tile + d * block, count: rest) }
+                }
+            }
+        }
+        length = count
+    }
+
     /// Stores the key and value rows (`rowWidth` floats each, all kv heads) of the token at `position`.
     func store(layer: Int, position: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
         (values[layer].pointer + position * rowWidth).update(from: value, count: rowWidth)

@@ -42,7 +42,8 @@ struct ChatCompletionsEndpoint: Sendable {
         let events = ChoiceStream.run(plans, engine: engine, served: served) {
             metrics.recordFirstToken(seconds: (ContinuousClock.now - started).seconds)
         }
-        let promptTokens = prompt.count * n
+        // Counted once however many choices read it, as OpenAI bills it (the engine reads it once too).
+        let promptTokens = prompt.count
 
         if request.stream ?? false {
             let includeUsage = request.streamOptions?.includeUsage ?? false

@@ -38,7 +38,8 @@ struct CompletionsEndpoint: Sendable {
                 plans.append(ChoicePlan(index: p * n + j, request: generation, stopStrings: stops))
             }
         }
-        let promptTokens = prompts.reduce(0) { $0 + $1.count } * n
+        // Each prompt counted once however many choices read it, as OpenAI bills it.
+        let promptTokens = prompts.reduce(0) { $0 + $1.count }
         let context = ResponseContext(id: ResponseJSON.newId("cmpl"), created: Int(Date().timeIntervalSince1970), model: served.name)
         let started = ContinuousClock.now
         let metrics = metrics

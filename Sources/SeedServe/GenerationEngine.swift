@@ -145,12 +145,17 @@ public final class GenerationEngine: @unchecked Sendable {
             condition.unlock()
 
             if !dropped.isEmpty {
+                for s in active + waiting where dropped.contains(s.id) { s.finished = true }
                 active.removeAll { dropped.contains($0.id) }
                 waiting.removeAll { dropped.contains($0.id) }
             }
             while active.count < maxBatch, !waiting.isEmpty {
                 let s = waiting.removeFirst()
                 s.cache = KVCache(config: model.config, capacity: s.request.prompt.count + max(0, s.request.maxTokens - 1))
+                if let reader = promptReader(for: s) {
+                    s.sharedReader = reader
+                    reader.sharers.append(s)
+                }
                 active.append(s)
             }
             // Counted before the step as well as after: a step yields tokens, and a client that has read
@@ -202,6 +207,11 @@ public final class GenerationEngine: @unchecked Sendable {
         let prefill = chunks.isEmpty ? idlePrefillChunk : prefillChunk
         var budget = prefill
         for s in active where budget > 0 && s.prefilled < s.request.prompt.count {
+            if let reader = s.sharedReader {
+                // Waits for the sequence that reads the same prompt, unless that one went away.
+                if !reader.finished { continue }
+                s.sharedReader = nil
+            }
             guard let cache = s.cache else { continue }
             let prompt = s.request.prompt
             let end = min(prompt.count, s.prefilled + budget)
@@ -231,6 +241,7 @@ public final class GenerationEngine: @unchecked Sendable {
                 if s.prefilled == s.request.prompt.count {
                     if s.request.scorePrompt { s.continuation.yield(.prompt(s.scoredPrompt)) }
                     advance(s, logits: row(range.upperBound - 1))
+                    startSharers(of: s, logits: row(range.upperBound - 1))
                 }
             } else {
                 advance(s, logits: row(range.lowerBound))
@@ -238,6 +249,31 @@ public final class GenerationEngine: @unchecked Sendable {
         }
         active.removeAll { $0.finished }
         return rows
+    }
+
+    /// An active sequence still reading the same prompt as `s`, which `s` can then take instead of reading
+    /// it again: the choices of a request with `n` > 1, or identical requests that meet. Prompts whose
+    /// every position is scored (echo) are read by each.
+    private func promptReader(for s: Sequence) -> Sequence? {
+        guard !s.request.scorePrompt else { return nil }
+        return active.first { r in
+            r.sharedReader == nil && !r.finished && !r.request.scorePrompt && r.prefilled < r.request.prompt.count
+                && r.request.prompt == s.request.prompt
+        }
+    }
+
+    /// The sequences that waited for `reader`'s prompt take its cache and its last position's logits, so
+    /// each gets the very bits it would have computed reading the prompt in the same pieces.
+    private func startSharers(of reader: Sequence, logits: UnsafeBufferPointer<Float>) {
+        let count = reader.request.prompt.count
+        for s in reader.sharers where !s.finished {
+            guard let cache = s.cache, let source = reader.cache else { continue }
+            cache.copyPrefix(of: source, count: count)
+            s.prefilled = count
+            s.sharedReader = nil
+            advance(s, logits: logits)
+        }
+        reader.sharers = []
     }
 
     /// Scores prompt tokens: the logits after position p predict the token at p + 1. Each row's normalizer
@@ -307,6 +343,9 @@ private final class Sequence {
     var pendingToken: Int32?
     var generated = 0
     var finished = false
+    /// The sequence whose reading of the same prompt this one waits for, and those waiting for this one's.
+    var sharedReader: Sequence?
+    var sharers: [Sequence] = []
 
     init(id: Int, request: GenerationRequest, continuation: AsyncThrowingStream<GenerationEvent, Error>.Continuation) {
         self.id = id

@@ -161,4 +161,61 @@ final class GenerationEngineTests: XCTestCase {
         }
         XCTAssertEqual(load.active + load.waiting, 0)
     }
+
+    /// A prompt long enough to be read in many small pieces.
+    private var longPrompt: [Int32] {
+        served.tokenizer.encode("A server answers requests one token at a time, reads prompts in pieces, and shares a prompt that several choices ask for at once.")
+    }
+
+    /// The tokens of `request` run alone on an engine that reads prompts `chunk` tokens a step.
+    private func alone(_ request: GenerationRequest, chunk: Int) async throws -> [Int32] {
+        let engine = GenerationEngine(model: served.model, maxBatch: 1, prefillChunk: chunk, idlePrefillChunk: chunk)
+        defer { engine.stop() }
+        return try await collect(engine.submit(request)).tokens
+    }
+
+    /// Sequences that ask for the same prompt at the same time (the choices of a request with n > 1) read it
+    /// once: the others take the reader's cache and its last logits, and each answer is, bit for bit, the
+    /// one it gets alone (greedy and seeded sampling, different lengths).
+    func testSequencesWithTheSamePromptReadItOnce() async throws {
+        let engine = GenerationEngine(model: served.model, maxBatch: 8, prefillChunk: 2, idlePrefillChunk: 2)
+        defer { engine.stop() }
+        let prompt = longPrompt
+        XCTAssertGreaterThan(prompt.count, 20)
+        let requests = (0..<4).map { j in
+            GenerationRequest(prompt: prompt, maxTokens: 5 + j, sampling: j == 0 ? SamplingParameters(temperature: 0) : SamplingParameters(temperature: 1, seed: UInt64(j)))
+        }
+        let streams = requests.map { engine.submit($0) }
+        var results: [[Int32]] = []
+        for stream in streams { results.append(try await collect(stream).tokens) }
+        for (request, tokens) in zip(requests, results) {
+            XCTAssertEqual(tokens.count, request.maxTokens)
+            let expected = try await alone(request, chunk: 2)
+            XCTAssertEqual(tokens, expected)
+        }
+        // Each sequence's first token comes with the prompt; the others are one decoding row each.
+        let decoded = requests.reduce(0) { $0 + $1.maxTokens - 1 }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while engine.statistics.decodingRows < decoded && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        XCTAssertEqual(engine.statistics.decodingRows, decoded)
+        XCTAssertEqual(engine.statistics.promptRows, prompt.count, "the prompt was read once for four sequences")
+    }
+
+    /// A sequence waiting for another's reading of its prompt reads it itself if that one goes away. Where
+    /// the cancellation lands (before the reader is admitted, while it reads, after) depends on timing, so
+    /// the reader is cancelled after several delays; the answer must be the same in every case.
+    func testASequenceWhoseReaderIsCancelledStillGetsItsAnswer() async throws {
+        let engine = GenerationEngine(model: served.model, maxBatch: 4, prefillChunk: 1, idlePrefillChunk: 1)
+        defer { engine.stop() }
+        let request = GenerationRequest(prompt: longPrompt, maxTokens: 4, sampling: SamplingParameters(temperature: 0))
+        let expected = try await alone(request, chunk: 1)
+        for delay in [0, 20, 100, 300, 1000] {
+            let reader = Task { for try await _ in engine.submit(request) {} }
+            let sharer = engine.submit(request)
+            usleep(useconds_t(delay))
+            reader.cancel()
+            let tokens = try await collect(sharer).tokens
+            XCTAssertEqual(tokens, expected, "reader cancelled after \(delay) µs")
+        }
+    }
 }

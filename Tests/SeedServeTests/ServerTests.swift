@@ -118,6 +118,9 @@ final class ServerTests: XCTestCase {
             let usage = try XCTUnwrap(body["usage"] as? [String: Int])
             XCTAssertLessThanOrEqual(usage["completion_tokens"]!, 24)
             XCTAssertEqual(usage["total_tokens"], usage["prompt_tokens"]! + usage["completion_tokens"]!)
+            // As OpenAI bills it, each prompt counts once whatever n is.
+            let single = try Self.json(try await Self.post(client, "/v1/completions", ["prompt": ["The quick brown", "Paris"], "max_tokens": 1]))
+            XCTAssertEqual((single["usage"] as? [String: Int])?["prompt_tokens"], usage["prompt_tokens"])
 
             let greedy = try Self.json(try await Self.post(client, "/v1/completions", ["prompt": "The quick", "max_tokens": 8, "temperature": 0]))
             let text = try XCTUnwrap((greedy["choices"] as? [[String: Any]])?.first?["text"] as? String)
