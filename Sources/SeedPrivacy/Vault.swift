@@ -27,6 +27,8 @@ public final class Vault: @unchecked Sendable {
     /// Two million originals (about 35 bytes each, a few hundred blocks): restore's memory stays bounded.
     private var originalCache = OriginalCache(limit: 2 << 20)
     private var realisticIndex: RealisticTable?
+    /// Copies the WAL into the file off the writer (see `BackgroundCheckpointer`); nil for a restore-only vault.
+    private let checkpointer: BackgroundCheckpointer?
     static let format = "blocks-1"
 
     /// Opens or creates the vault at `path`; throws `PrivacyError.wrongKey` if it was made with another key.
@@ -41,12 +43,13 @@ public final class Vault: @unchecked Sendable {
         configuration.prepareDatabase { db in
             // A block row is a few hundred kilobytes: 64 KB pages write it in a few calls instead of a hundred
             // (SQLite takes the page size only while it creates the file; an existing vault keeps its own).
-            // The checkpoint interval is counted in pages, so it goes down to keep the WAL near 8 MB. The
+            // No checkpoint runs inside a commit: the checkpointer's thread copies the WAL every 8 MB. The
             // cache is small: a stream never rereads a block, and a restore caches the originals it opens.
-            try db.execute(sql: "PRAGMA page_size = 65536; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 128")
+            try db.execute(sql: "PRAGMA page_size = 65536; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 0")
         }
         do {
             pool = try SharedDatabase.openPool(path: path, configuration: configuration)
+            checkpointer = restoreOnly ? nil : try BackgroundCheckpointer(path: path)
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     try db.execute(sql: """
@@ -73,6 +76,8 @@ public final class Vault: @unchecked Sendable {
             throw PrivacyError.vaultUnreadable(path: path, reason: SharedDatabase.describe(error))
         }
     }
+
+    deinit { checkpointer?.stop() }
 
     /// One value to pseudonymize.
     public struct Request: Hashable, Sendable {
@@ -158,6 +163,7 @@ public final class Vault: @unchecked Sendable {
         do {
             return try pool.writeWithoutTransaction { db in
                 var block = VaultIndex.Pending()
+                var bytes = 0
                 try db.inTransaction(.immediate) {
                     try sync(db)
                     block = lock.withLock { index.pending(for: missing, of: values, found: found, originals: originals, asOf: generation, draws: draws) }
@@ -166,9 +172,11 @@ public final class Vault: @unchecked Sendable {
                         let sealed = try key.sealBlock(block.originals, entries: entries)
                         try db.execute(sql: "INSERT INTO block (entries, sealed) VALUES (?, ?)", arguments: [Data(entries), sealed])
                         block.id = db.lastInsertedRowID
+                        bytes = entries.count + sealed.count
                     }
                     return .commit
                 }
+                checkpointer?.committed(bytes: bytes)
                 // A concurrent read (a restore sharing this vault) may have synced the block already.
                 lock.withLock { if block.id > index.syncedBlock { index.add(block.entries, block: block.id) } }
                 return block.stored
