@@ -39,7 +39,7 @@ public final class RealisticTable: Sendable {
 
     public var count: Int { entries.count }
 
-    init(_ builder: Builder = Builder()) {
+    init(_ builder: Builder) {
         bytes = builder.bytes
         entries = builder.entries
         precondition(entries.count < Int(Int32.max), "too many realistic surrogates for one table")

@@ -28,7 +28,8 @@ public final class Vault: @unchecked Sendable {
     private var originalCache = OriginalCache(limit: 2 << 20)
     private var realisticIndex: RealisticTable?
     /// Copies the WAL into the file off the writer (see `BackgroundCheckpointer`); nil for a restore-only vault.
-    private let checkpointer: BackgroundCheckpointer?
+    /// Started once the vault has opened: a vault refused (a wrong key, an old format) leaves no thread behind.
+    private var checkpointer: BackgroundCheckpointer?
     static let format = "blocks-1"
 
     /// Opens or creates the vault at `path`; throws `PrivacyError.wrongKey` if it was made with another key.
@@ -49,7 +50,6 @@ public final class Vault: @unchecked Sendable {
         }
         do {
             pool = try SharedDatabase.openPool(path: path, configuration: configuration)
-            checkpointer = restoreOnly ? nil : try BackgroundCheckpointer(path: path)
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     try db.execute(sql: """
@@ -70,6 +70,7 @@ public final class Vault: @unchecked Sendable {
                 }
                 try sync(db)
             }
+            if !restoreOnly { checkpointer = try BackgroundCheckpointer(path: path) }
         } catch let error as PrivacyError {
             throw error
         } catch {
