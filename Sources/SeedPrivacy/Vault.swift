@@ -44,9 +44,11 @@ public final class Vault: @unchecked Sendable {
         configuration.prepareDatabase { db in
             // A block row is a few hundred kilobytes: 64 KB pages write it in a few calls instead of a hundred
             // (SQLite takes the page size only while it creates the file; an existing vault keeps its own).
-            // No checkpoint runs inside a commit: the checkpointer's thread copies the WAL every 8 MB. The
-            // cache is small: a stream never rereads a block, and a restore caches the originals it opens.
-            try db.execute(sql: "PRAGMA page_size = 65536; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 0")
+            // The checkpointer's thread copies the WAL every 8 MB this process commits; a checkpoint inside a
+            // commit is left only as a bound (1024 pages, 64 MB) that the commits of many short runs sharing
+            // the vault with a long-lived one reach, which no checkpointer counts whole. The cache is small:
+            // a stream never rereads a block, and a restore caches the originals it opens.
+            try db.execute(sql: "PRAGMA page_size = 65536; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 1024")
         }
         do {
             pool = try SharedDatabase.openPool(path: path, configuration: configuration)

@@ -42,7 +42,7 @@ struct ChatCompletionsEndpoint: Sendable {
         let events = ChoiceStream.run(plans, engine: engine, served: served) {
             metrics.recordFirstToken(seconds: (ContinuousClock.now - started).seconds)
         }
-        // Counted once however many choices read it, as OpenAI bills it (the engine reads it once too).
+        // Counted once however many choices there are, as OpenAI bills it.
         let promptTokens = prompt.count
 
         if request.stream ?? false {

@@ -27,11 +27,13 @@ enum ChoiceStream {
         if plans.count == 1 { return single(plans[0], engine: engine, served: served, firstToken: firstToken) }
         let (merged, continuation) = AsyncThrowingStream<(Int, ChoiceEvent), Error>.makeStream()
         let remaining = Countdown(plans.count)
-        let tasks = plans.map { plan in
+        // Submitted together, so that the engine reads their common prompt once.
+        let streams = engine.submit(plans.map(\.request))
+        let tasks = zip(plans, streams).map { plan, events in
             Task {
                 do {
                     var choice = ChoiceDecoder(plan, served: served)
-                    for try await event in engine.submit(plan.request) {
+                    for try await event in events {
                         if case .token = event { firstToken.fire() }
                         for out in choice.handle(event) { continuation.yield((plan.index, out)) }
                         if choice.done { break }

@@ -91,27 +91,40 @@ public final class GenerationEngine: @unchecked Sendable {
     /// Queues a sequence. The request must already be valid: a non-empty prompt of in-vocabulary tokens
     /// that, with `maxTokens`, fits the model's context.
     public func submit(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error> {
-        let (stream, continuation) = AsyncThrowingStream<GenerationEvent, Error>.makeStream()
+        submit([request])[0]
+    }
+
+    /// Queues sequences together: the engine admits them in one step (as room allows), so that the choices
+    /// of one request, which share their prompt, read it once.
+    public func submit(_ requests: [GenerationRequest]) -> [AsyncThrowingStream<GenerationEvent, Error>] {
+        let made = requests.map { _ in AsyncThrowingStream<GenerationEvent, Error>.makeStream() }
         condition.lock()
-        let id = nextId
-        nextId += 1
-        if stopping {
-            condition.unlock()
-            continuation.finish(throwing: APIError.internal("the server is shutting down"))
-            return stream
+        let first = nextId
+        nextId += requests.count
+        let refused = stopping
+        if !refused {
+            for (k, request) in requests.enumerated() {
+                incoming.append(Sequence(id: first + k, request: request, continuation: made[k].continuation))
+            }
+            counts.waiting += requests.count
+            condition.signal()
         }
-        incoming.append(Sequence(id: id, request: request, continuation: continuation))
-        counts.waiting += 1
-        condition.signal()
         condition.unlock()
-        continuation.onTermination = { [weak self] termination in
-            guard case .cancelled = termination, let self else { return }
-            self.condition.lock()
-            self.cancelled.insert(id)
-            self.condition.signal()
-            self.condition.unlock()
+        for (k, (_, continuation)) in made.enumerated() {
+            if refused {
+                continuation.finish(throwing: APIError.internal("the server is shutting down"))
+                continue
+            }
+            let id = first + k
+            continuation.onTermination = { [weak self] termination in
+                guard case .cancelled = termination, let self else { return }
+                self.condition.lock()
+                self.cancelled.insert(id)
+                self.condition.signal()
+                self.condition.unlock()
+            }
         }
-        return stream
+        return made.map(\.stream)
     }
 
     /// Sequences being decoded and sequences waiting for a place, for /metrics.
@@ -206,7 +219,7 @@ public final class GenerationEngine: @unchecked Sendable {
         var reading: [ObjectIdentifier: Range<Int>] = [:]
         let prefill = chunks.isEmpty ? idlePrefillChunk : prefillChunk
         var budget = prefill
-        for s in active where budget > 0 && s.prefilled < s.request.prompt.count {
+        for s in active where budget > 0 && !s.finished && s.prefilled < s.request.prompt.count {
             if let reader = s.sharedReader {
                 // Waits for the sequence that reads the same prompt, unless that one went away.
                 if !reader.finished { continue }
@@ -228,6 +241,7 @@ public final class GenerationEngine: @unchecked Sendable {
             ranges = try forward.run(chunks, pool: pool)
         } catch {
             for s in owners { fail(s, error) }
+            active.removeAll { $0.finished }
             return rows
         }
         let vocabulary = model.config.vocabSize
@@ -266,7 +280,8 @@ public final class GenerationEngine: @unchecked Sendable {
     /// each gets the very bits it would have computed reading the prompt in the same pieces.
     private func startSharers(of reader: Sequence, logits: UnsafeBufferPointer<Float>) {
         let count = reader.request.prompt.count
-        for s in reader.sharers where !s.finished {
+        // Only those still waiting for this reader: one that saw it fail has started reading for itself.
+        for s in reader.sharers where !s.finished && s.sharedReader === reader {
             guard let cache = s.cache, let source = reader.cache else { continue }
             cache.copyPrefix(of: source, count: count)
             s.prefilled = count
@@ -344,7 +359,9 @@ private final class Sequence {
     var generated = 0
     var finished = false
     /// The sequence whose reading of the same prompt this one waits for, and those waiting for this one's.
-    var sharedReader: Sequence?
+    /// Weak one way: sequences dropped together (a cancelled `n` > 1 request) must not keep each other,
+    /// and their caches, alive; a reader that is gone is one that went away.
+    weak var sharedReader: Sequence?
     var sharers: [Sequence] = []
 
     init(id: Int, request: GenerationRequest, continuation: AsyncThrowingStream<GenerationEvent, Error>.Continuation) {

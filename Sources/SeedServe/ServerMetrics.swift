@@ -72,7 +72,7 @@ public final class ServerMetrics: @unchecked Sendable {
         out += "# HELP seed_time_to_first_token_seconds Time from request to the first generated token.\n"
         out += "# TYPE seed_time_to_first_token_seconds histogram\n"
         out += render(firstToken, name: "seed_time_to_first_token_seconds", labels: "")
-        out += "# HELP seed_prompt_tokens_total Prompt tokens read.\n# TYPE seed_prompt_tokens_total counter\n"
+        out += "# HELP seed_prompt_tokens_total Prompt tokens of the requests, each prompt once whatever n is (as in usage).\n# TYPE seed_prompt_tokens_total counter\n"
         out += "seed_prompt_tokens_total \(promptTokens)\n"
         out += "# HELP seed_generation_tokens_total Tokens generated.\n# TYPE seed_generation_tokens_total counter\n"
         out += "seed_generation_tokens_total \(generatedTokens)\n"

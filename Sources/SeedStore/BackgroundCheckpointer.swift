@@ -6,7 +6,9 @@ import GRDB
 /// writer that commits it holds the write lock while megabytes are read back and written again: in the
 /// privacy vault, where two workers take turns at the writer, a third of the time the writer was held went
 /// to those commits. A passive checkpoint on another connection takes no write lock; writers append to the
-/// WAL meanwhile. The connections that write should set `PRAGMA wal_autocheckpoint = 0`.
+/// WAL meanwhile. The connections that write should raise `wal_autocheckpoint` well above the threshold: it
+/// stays as a bound on the WAL that other processes' commits, which this one does not count, also reach.
+/// `stop` must be called before the instance is dropped.
 public final class BackgroundCheckpointer: @unchecked Sendable {
     private let condition = NSCondition()
     private var committedBytes = 0
@@ -44,10 +46,12 @@ public final class BackgroundCheckpointer: @unchecked Sendable {
     /// checkpoints what is left and removes the WAL, as SQLite always does.
     public func stop() {
         condition.lock()
+        let first = !stopping
         stopping = true
         condition.signal()
         condition.unlock()
-        finished.wait()
+        // A second call finds the thread gone.
+        if first { finished.wait() }
     }
 
     private final class Connection: @unchecked Sendable {

@@ -174,7 +174,7 @@ final class GenerationEngineTests: XCTestCase {
         return try await collect(engine.submit(request)).tokens
     }
 
-    /// Sequences that ask for the same prompt at the same time (the choices of a request with n > 1) read it
+    /// Sequences submitted together with the same prompt (the choices of a request with n > 1) read it
     /// once: the others take the reader's cache and its last logits, and each answer is, bit for bit, the
     /// one it gets alone (greedy and seeded sampling, different lengths).
     func testSequencesWithTheSamePromptReadItOnce() async throws {
@@ -185,7 +185,7 @@ final class GenerationEngineTests: XCTestCase {
         let requests = (0..<4).map { j in
             GenerationRequest(prompt: prompt, maxTokens: 5 + j, sampling: j == 0 ? SamplingParameters(temperature: 0) : SamplingParameters(temperature: 1, seed: UInt64(j)))
         }
-        let streams = requests.map { engine.submit($0) }
+        let streams = engine.submit(requests)
         var results: [[Int32]] = []
         for stream in streams { results.append(try await collect(stream).tokens) }
         for (request, tokens) in zip(requests, results) {
