@@ -80,11 +80,14 @@ public final class RealisticTable: Sendable {
         return nil
     }
 
+    /// Entry `k`'s original.
+    func original(_ k: Int) -> ArraySlice<UInt8> { bytes[entries[k].original] }
+
     /// The type and original behind a realistic surrogate, or nil if the vault made no such surrogate.
     public func original(of surrogate: [UInt8]) -> Vault.RealisticEntry? {
         bytes.withUnsafeBytes { arena in
             surrogate.withUnsafeBytes { text in
-                entry(of: text, arena: arena).map { Vault.RealisticEntry(type: entries[$0].type, original: Array(bytes[entries[$0].original])) }
+                entry(of: text, arena: arena).map { Vault.RealisticEntry(type: entries[$0].type, original: Array(original($0))) }
             }
         }
     }

@@ -18,7 +18,7 @@ struct RestoreTransform: TextTransform {
         }
         for s in spans {
             edits.add(text, s.start, s.end, s.type, number: s.number)
-            if s.realistic >= 0 { edits.setReplacement(edits.count - 1, realistic.table.bytes[realistic.table.entries[s.realistic].original]) }
+            if s.realistic >= 0 { edits.setReplacement(edits.count - 1, realistic.table.original(s.realistic)) }
         }
     }
 

@@ -158,9 +158,10 @@ public final class GenerationEngine: @unchecked Sendable {
             condition.unlock()
 
             if !dropped.isEmpty {
+                // Marked finished, not only removed: a sequence waiting for a dropped reader reads for itself.
                 for s in active + waiting where dropped.contains(s.id) { s.finished = true }
-                active.removeAll { dropped.contains($0.id) }
-                waiting.removeAll { dropped.contains($0.id) }
+                active.removeAll { $0.finished }
+                waiting.removeAll { $0.finished }
             }
             while active.count < maxBatch, !waiting.isEmpty {
                 let s = waiting.removeFirst()
@@ -254,8 +255,9 @@ public final class GenerationEngine: @unchecked Sendable {
                 if s.request.scorePrompt { score(s, positions: read, rows: range, row) }
                 if s.prefilled == s.request.prompt.count {
                     if s.request.scorePrompt { s.continuation.yield(.prompt(s.scoredPrompt)) }
-                    advance(s, logits: row(range.upperBound - 1))
-                    startSharers(of: s, logits: row(range.upperBound - 1))
+                    let last = row(range.upperBound - 1)
+                    advance(s, logits: last)
+                    startSharers(of: s, logits: last)
                 }
             } else {
                 advance(s, logits: row(range.lowerBound))
