@@ -36,7 +36,7 @@ let package = Package(
         // A cache-prefetch hint, which Swift lacks: for the GEMM's output tiles and the vault's digest table.
         .target(name: "CSeedPrefetch"),
         .target(name: "SeedTensor", dependencies: ["CSeedPrefetch"], swiftSettings: fastFlags),
-        .target(name: "SeedModel", dependencies: ["SeedTensor"], swiftSettings: fastFlags),
+        .target(name: "SeedModel", dependencies: ["SeedTensor", "CSeedPrefetch"], swiftSettings: fastFlags),
         .target(name: "SeedTokenizer", swiftSettings: fastFlags),
         .target(name: "SeedTrain", dependencies: ["SeedModel", "SeedTensor", "SeedTokenizer", "Yams"], swiftSettings: fastFlags),
         // SSE2 byte runs for SeedPrivacy's scanner (Swift's SIMD types have no movemask).

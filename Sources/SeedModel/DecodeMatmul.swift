@@ -1,17 +1,19 @@
+import CSeedPrefetch
 import SeedTensor
 
 /// `y (+)= x · Wᵀ` for the few rows of a decoding step (one per active sequence), with W stored `[out, in]`.
 ///
 /// At one or two rows decoding is bound by reading the weights: every weight is used once or twice. So the
 /// weight matrix is streamed exactly once per call, front to back, split by output row over the pool: each
-/// thread reads one long contiguous stream, the order the prefetchers serve fastest. Interleaving four
+/// thread reads one long contiguous stream, the order the prefetchers serve fastest, and asks for each line
+/// 4 KB before it reads it (`prefetchDistance`). Interleaving four
 /// weight rows instead (four streams 3 KB apart for a 768-wide model) read 25–28 GB/s against 43–48 GB/s row
 /// by row, with 41 GB/s for a plain read of memory (GPT-2-small-sized matrices, two threads, SCHED_FIFO).
 ///
 /// From three rows on, arithmetic sets the time (eight rows are 2 GFLOP per GPT-2-small token step), and
 /// what limits it is loads: a plain dot product loads two vectors per FMA. So the rows meet the weights in
 /// blocks of two input rows by three weight rows, twelve 8-lane accumulators in registers (there are 16
-/// without AVX-512, which this machine's VM does not expose), five loads for six FMAs. The weights go by in
+/// without AVX-512, which the AMD development VM did not expose), five loads for six FMAs. The weights go by in
 /// tiles of 128 KB: a tile comes from memory once and stays in L2 while every pair of input rows, small
 /// enough for L1, goes over it. (Each input row meeting each weight row in turn instead kept eight rows of a
 /// 2048-wide input, 64 KB, out of L1: an eight-row step of GPT-2 small took 40 ms, 1.5 of them now.)
@@ -55,7 +57,9 @@ enum DecodeMatmul {
                     }
                     i += 2
                 }
-                if i < m {
+                if i == 0 {
+                    for j in tile { store(dot(x, w + j * k, k, ahead: prefetchDistance), y + j, accumulate) }
+                } else if i < m {
                     for j in tile { store(dot(x + i * k, w + j * k, k), y + i * n + j, accumulate) }
                 }
                 start = tile.upperBound
@@ -92,7 +96,7 @@ enum DecodeMatmul {
     static func pairRowByRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>,
                              _ tile: Range<Int>, n: Int, k: Int, accumulate: Bool) {
         for j in tile {
-            let (first, second) = dot2(x, x + k, w + j * k, k)
+            let (first, second) = dot2(x, x + k, w + j * k, k, ahead: prefetchDistance)
             store(first, y + j, accumulate)
             store(second, y + n + j, accumulate)
         }
@@ -100,12 +104,13 @@ enum DecodeMatmul {
 
     /// `dot` of two input rows with one weight row, in the same order, sharing each weight load.
     @inline(__always)
-    static func dot2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ k: Int) -> (Float, Float) {
+    static func dot2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ k: Int, ahead: Int) -> (Float, Float) {
         let r0 = UnsafeRawPointer(x0), r1 = UnsafeRawPointer(x1), rw = UnsafeRawPointer(w)
         var a0 = V(), b0 = V(), a1 = V(), b1 = V()
         var p = 0
         while p + 16 <= k {
             let o = p * 4
+            seed_prefetch_read(rw + o + ahead)
             let c = rw.loadUnaligned(fromByteOffset: o, as: V.self), d = rw.loadUnaligned(fromByteOffset: o + 32, as: V.self)
             a0 = a0.addingProduct(r0.loadUnaligned(fromByteOffset: o, as: V.self), c)
             b0 = b0.addingProduct(r0.loadUnaligned(fromByteOffset: o + 32, as: V.self), d)
@@ -116,14 +121,22 @@ enum DecodeMatmul {
         return (finish(a0, b0, x0, w, from: p, k), finish(a1, b1, x1, w, from: p, k))
     }
 
-    /// The dot product of `x` and one weight row: two accumulators (even and odd 8-float chunks).
+    /// How far ahead of its reads a pass that brings the weights from memory asks for them (one prefetch per
+    /// line of weights; the rows are consecutive, so this reaches into the next rows). The hardware
+    /// prefetcher alone kept too few lines in flight: decoding a GPT-2-small-sized model on two threads of
+    /// an Intel Xeon VM went from 28–40 to 36–43 tokens/s with 4 KB (2 KB gave less, 8 KB the same).
+    static let prefetchDistance = 4096
+
+    /// The dot product of `x` and one weight row: two accumulators (even and odd 8-float chunks). A row
+    /// that comes from memory asks for the weights `ahead` bytes on (`prefetchDistance`); 0 asks for none.
     @inline(__always)
-    static func dot(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ k: Int) -> Float {
+    static func dot(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ k: Int, ahead: Int = 0) -> Float {
         let rx = UnsafeRawPointer(x), rw = UnsafeRawPointer(w)
         var a = V(), b = V()
         var p = 0
         while p + 16 <= k {
             let o = p * 4
+            if ahead > 0 { seed_prefetch_read(rw + o + ahead) }
             a = a.addingProduct(rx.loadUnaligned(fromByteOffset: o, as: V.self), rw.loadUnaligned(fromByteOffset: o, as: V.self))
             b = b.addingProduct(rx.loadUnaligned(fromByteOffset: o + 32, as: V.self), rw.loadUnaligned(fromByteOffset: o + 32, as: V.self))
             p += 16

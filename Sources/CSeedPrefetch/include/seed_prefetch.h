@@ -7,4 +7,7 @@
 /// address does not fault.
 static inline void seed_prefetch(const void *p) { __builtin_prefetch(p, 1, 3); }
 
+/// The same for a line that will only be read: no request for ownership, as a write hint would make.
+static inline void seed_prefetch_read(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 #endif
