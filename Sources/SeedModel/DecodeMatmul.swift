@@ -14,8 +14,9 @@ import SeedTensor
 /// what limits it is loads: a plain dot product loads two vectors per FMA. So the rows meet the weights in
 /// blocks of two input rows by three weight rows, twelve 8-lane accumulators in registers (there are 16
 /// without AVX-512, which the AMD development VM did not expose), five loads for six FMAs. The weights go by in
-/// tiles of 128 KB: a tile comes from memory once and stays in L2 while every pair of input rows, small
-/// enough for L1, goes over it. (Each input row meeting each weight row in turn instead kept eight rows of a
+/// tiles of 128 KB: a tile comes from memory once, met by the first four input rows together (each weight
+/// load shared by four rows keeps up with memory), and stays in L2 while every further pair of input rows,
+/// small enough for L1, goes over it. (Each input row meeting each weight row in turn instead kept eight rows of a
 /// 2048-wide input, 64 KB, out of L1: an eight-row step of GPT-2 small took 40 ms, 1.5 of them now.)
 ///
 /// Each output is the same fixed-order dot product (even and odd 8-float chunks summed apart, then together,
@@ -46,20 +47,25 @@ enum DecodeMatmul {
             var start = range.lowerBound
             while start < range.upperBound {
                 let tile = start..<min(range.upperBound, start + tileRows)
-                var i = 0
+                // The first rows bring the tile from memory, one weight row after the other, four input
+                // rows sharing each weight load; the next pairs find it in L2, where reading three weight
+                // rows at once costs nothing.
+                var i: Int
+                if m >= 4 {
+                    quadRowByRow(x, y, w, tile, n: n, k: k, accumulate: accumulate)
+                    i = 4
+                } else if m >= 2 {
+                    pairRowByRow(x, y, w, tile, n: n, k: k, accumulate: accumulate)
+                    i = 2
+                } else {
+                    for j in tile { store(dot(x, w + j * k, k, ahead: prefetchDistance), y + j, accumulate) }
+                    i = 1
+                }
                 while i + 1 < m {
-                    // The first pair brings the tile from memory, one weight row after the other; the
-                    // next pairs find it in L2, where reading three rows at once costs nothing.
-                    if i == 0 {
-                        pairRowByRow(x, y, w, tile, n: n, k: k, accumulate: accumulate)
-                    } else {
-                        pairOverTile(x + i * k, y + i * n, w, tile, n: n, k: k, accumulate: accumulate)
-                    }
+                    pairOverTile(x + i * k, y + i * n, w, tile, n: n, k: k, accumulate: accumulate)
                     i += 2
                 }
-                if i == 0 {
-                    for j in tile { store(dot(x, w + j * k, k, ahead: prefetchDistance), y + j, accumulate) }
-                } else if i < m {
+                if i < m {
                     for j in tile { store(dot(x + i * k, w + j * k, k), y + i * n + j, accumulate) }
                 }
                 start = tile.upperBound
@@ -100,6 +106,47 @@ enum DecodeMatmul {
             store(first, y + j, accumulate)
             store(second, y + n + j, accumulate)
         }
+    }
+
+    /// Input rows `x` to `x + 3k` against the weight rows of `tile` one at a time, each load of a weight
+    /// shared by the four rows: a tile that comes from memory serves four rows for the price of one
+    /// pass, where the L2 passes of `pairOverTile` would cost a pass per two rows.
+    @inline(__always)
+    static func quadRowByRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>,
+                             _ tile: Range<Int>, n: Int, k: Int, accumulate: Bool) {
+        for j in tile {
+            let r = dot4(x, k, w + j * k, ahead: prefetchDistance)
+            store(r[0], y + j, accumulate)
+            store(r[1], y + n + j, accumulate)
+            store(r[2], y + 2 * n + j, accumulate)
+            store(r[3], y + 3 * n + j, accumulate)
+        }
+    }
+
+    /// `dot` of four consecutive input rows with one weight row, in the same order, sharing each weight load:
+    /// eight accumulators, which fit in the registers of AVX2 too.
+    @inline(__always)
+    static func dot4(_ x: UnsafePointer<Float>, _ k: Int, _ w: UnsafePointer<Float>, ahead: Int) -> SIMD4<Float> {
+        let r0 = UnsafeRawPointer(x), r1 = UnsafeRawPointer(x + k), r2 = UnsafeRawPointer(x + 2 * k), r3 = UnsafeRawPointer(x + 3 * k)
+        let rw = UnsafeRawPointer(w)
+        var a0 = V(), b0 = V(), a1 = V(), b1 = V(), a2 = V(), b2 = V(), a3 = V(), b3 = V()
+        var p = 0
+        while p + 16 <= k {
+            let o = p * 4
+            seed_prefetch_read(rw + o + ahead)
+            let c = rw.loadUnaligned(fromByteOffset: o, as: V.self), d = rw.loadUnaligned(fromByteOffset: o + 32, as: V.self)
+            a0 = a0.addingProduct(r0.loadUnaligned(fromByteOffset: o, as: V.self), c)
+            b0 = b0.addingProduct(r0.loadUnaligned(fromByteOffset: o + 32, as: V.self), d)
+            a1 = a1.addingProduct(r1.loadUnaligned(fromByteOffset: o, as: V.self), c)
+            b1 = b1.addingProduct(r1.loadUnaligned(fromByteOffset: o + 32, as: V.self), d)
+            a2 = a2.addingProduct(r2.loadUnaligned(fromByteOffset: o, as: V.self), c)
+            b2 = b2.addingProduct(r2.loadUnaligned(fromByteOffset: o + 32, as: V.self), d)
+            a3 = a3.addingProduct(r3.loadUnaligned(fromByteOffset: o, as: V.self), c)
+            b3 = b3.addingProduct(r3.loadUnaligned(fromByteOffset: o + 32, as: V.self), d)
+            p += 16
+        }
+        return SIMD4(finish(a0, b0, x, w, from: p, k), finish(a1, b1, x + k, w, from: p, k),
+                     finish(a2, b2, x + 2 * k, w, from: p, k), finish(a3, b3, x + 3 * k, w, from: p, k))
     }
 
     /// `dot` of two input rows with one weight row, in the same order, sharing each weight load.

@@ -40,10 +40,11 @@ final class BatchedForwardTests: XCTestCase {
 
     func testDecodeMatmulGivesTheSameBitsWhateverTheNumberOfRows() {
         var random = SeededRandom(seed: 2)
-        // Odd and even row counts (input rows go through the kernels in pairs, weight rows in threes), on one
-        // thread and on the pool, with one weight tile per thread's piece and with several (k = 2100).
+        // Odd and even row counts (the first four input rows go through the kernels together, the next in
+        // pairs, weight rows in threes), on one thread and on the pool, with one weight tile per thread's
+        // piece and with several (k = 2100).
         for (n, k) in [(11, 70), (101, 700), (101, 2100)] {
-            for rows in [2, 3, 5, 8, 17] {
+            for rows in [2, 3, 4, 5, 6, 8, 17] {
                 assertSameBitsAlone(rows: rows, n: n, k: k, random: &random)
             }
         }
