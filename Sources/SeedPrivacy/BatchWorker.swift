@@ -149,29 +149,33 @@ final class BatchWorker<Transform: TextTransform> {
         var k = from
         // How the line writes characters beyond ASCII, read at the first replacement that has some.
         var style: JSONEscapes.NonASCIIStyle?
-        while k < edits.count, edits.edits[k].start < range.upperBound {
-            let e = edits.edits[k]
-            result.output.append(contentsOf: UnsafeBufferPointer(rebasing: input[position..<e.start]))
+        // The edit list's arrays are borrowed once for the line: reading them through `edits` at every
+        // edit retained and released their storage each time.
+        edits.edits.withUnsafeBufferPointer { all in
             edits.replacements.withUnsafeBufferPointer { r in
-                let replacement = UnsafeBufferPointer(rebasing: r[e.replacementStart..<e.replacementEnd])
-                if escaped {
-                    var lineStyle = JSONEscapes.NonASCIIStyle.raw
-                    if replacement.contains(where: { $0 >= 0x80 }) {
-                        if style == nil { style = JSONEscapes.nonASCIIStyle(of: UnsafeBufferPointer(rebasing: input[range])) }
-                        lineStyle = style!
+                while k < all.count, all[k].start < range.upperBound {
+                    let e = all[k]
+                    result.output.append(contentsOf: UnsafeBufferPointer(rebasing: input[position..<e.start]))
+                    let replacement = UnsafeBufferPointer(rebasing: r[e.replacementStart..<e.replacementEnd])
+                    if escaped {
+                        var lineStyle = JSONEscapes.NonASCIIStyle.raw
+                        if replacement.contains(where: { $0 >= 0x80 }) {
+                            if style == nil { style = JSONEscapes.nonASCIIStyle(of: UnsafeBufferPointer(rebasing: input[range])) }
+                            lineStyle = style!
+                        }
+                        JSONEscapes.appendEscaped(replacement, to: &result.output, nonASCII: lineStyle)
+                    } else {
+                        result.output.append(contentsOf: replacement)
                     }
-                    JSONEscapes.appendEscaped(replacement, to: &result.output, nonASCII: lineStyle)
-                } else {
-                    result.output.append(contentsOf: replacement)
+                    if e.unknown {
+                        result.unknown[e.type, default: 0] += 1
+                    } else {
+                        counts[e.type, default: 0] += 1
+                    }
+                    position = e.end
+                    k += 1
                 }
             }
-            if e.unknown {
-                result.unknown[e.type, default: 0] += 1
-            } else {
-                counts[e.type, default: 0] += 1
-            }
-            position = e.end
-            k += 1
         }
         result.output.append(contentsOf: UnsafeBufferPointer(rebasing: input[position..<range.upperBound]))
         return k

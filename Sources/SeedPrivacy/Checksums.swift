@@ -33,7 +33,17 @@ public enum Checksums {
     /// number mod 97 must be 1.
     public static func ibanMod97(_ chars: some Collection<UInt8>) -> Bool {
         guard chars.count >= 5 else { return false }
-        return ibanRemainder(Array(chars.dropFirst(4)) + Array(chars.prefix(4))) == 1
+        // Read in the rotated order without building the rotated copy: this runs for every IBAN candidate.
+        var r = 0
+        for b in chars.dropFirst(4) {
+            guard let next = ibanStep(r, b) else { return false }
+            r = next
+        }
+        for b in chars.prefix(4) {
+            guard let next = ibanStep(r, b) else { return false }
+            r = next
+        }
+        return r == 1
     }
 
     /// Remainder mod 97 of an alphanumeric string read as ISO 7064 digits (A = 10 ... Z = 35); -1 if a
@@ -41,15 +51,19 @@ public enum Checksums {
     static func ibanRemainder(_ chars: [UInt8]) -> Int {
         var r = 0
         for b in chars {
-            if isDigit(b) {
-                r = (r * 10 + digitValue(b)) % 97
-            } else if isUpper(b) {
-                r = (r * 100 + Int(b - 55)) % 97
-            } else {
-                return -1
-            }
+            guard let next = ibanStep(r, b) else { return -1 }
+            r = next
         }
         return r
+    }
+
+    /// The remainder after one more character, nil for a character that is neither a digit nor an
+    /// upper-case letter.
+    @inline(__always)
+    private static func ibanStep(_ r: Int, _ b: UInt8) -> Int? {
+        if isDigit(b) { return (r * 10 + digitValue(b)) % 97 }
+        if isUpper(b) { return (r * 100 + Int(b - 55)) % 97 }
+        return nil
     }
 
     /// The two check digits for a country code and BBAN.
@@ -78,35 +92,43 @@ public enum Checksums {
         return gb11643CheckCharacter(a[0..<17]) == last
     }
 
-    private static let verhoeffMultiplication: [[Int]] = [
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5], [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
-        [3, 4, 0, 1, 2, 8, 9, 5, 6, 7], [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-        [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3], [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
-        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+    /// The dihedral group's table, row-major (`c * 10 + d`), and the position permutations (`i % 8 * 10 + d`):
+    /// flat, so that a check reads two buffers instead of retaining a row array per digit.
+    private static let verhoeffMultiplication: [Int] = [
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 0, 6, 7, 8, 9, 5, 2, 3, 4, 0, 1, 7, 8, 9, 5, 6,
+        3, 4, 0, 1, 2, 8, 9, 5, 6, 7, 4, 0, 1, 2, 3, 9, 5, 6, 7, 8, 5, 9, 8, 7, 6, 0, 4, 3, 2, 1,
+        6, 5, 9, 8, 7, 1, 0, 4, 3, 2, 7, 6, 5, 9, 8, 2, 1, 0, 4, 3, 8, 7, 6, 5, 9, 3, 2, 1, 0, 4,
+        9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
     ]
-    private static let verhoeffPermutation: [[Int]] = [
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4], [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7], [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+    private static let verhoeffPermutation: [Int] = [
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 5, 7, 6, 2, 8, 3, 0, 9, 4, 5, 8, 0, 3, 7, 9, 6, 1, 4, 2,
+        8, 9, 1, 6, 0, 4, 3, 5, 2, 7, 9, 4, 5, 3, 1, 2, 6, 8, 7, 0, 4, 2, 8, 6, 5, 7, 3, 9, 0, 1,
+        2, 7, 9, 3, 8, 0, 6, 4, 1, 5, 7, 0, 4, 6, 9, 1, 3, 2, 5, 8,
     ]
     private static let verhoeffInverse = [0, 4, 3, 2, 1, 5, 6, 7, 8, 9]
 
+    /// The Verhoeff checksum of `digits` read from the last, the first of them at position `offset`
+    /// (1 when a check digit is still to come); nil if one is not a digit.
+    private static func verhoeffChecksum(_ digits: some Collection<UInt8>, offset: Int) -> Int? {
+        verhoeffMultiplication.withUnsafeBufferPointer { multiplication in
+            verhoeffPermutation.withUnsafeBufferPointer { permutation in
+                var c = 0
+                for (i, b) in digits.reversed().enumerated() {
+                    guard isDigit(b) else { return nil }
+                    c = multiplication[c * 10 + permutation[(i + offset) % 8 * 10 + digitValue(b)]]
+                }
+                return c
+            }
+        }
+    }
+
     /// Verhoeff's dihedral check (Indian Aadhaar): catches every single-digit error and adjacent swap.
     public static func verhoeff(_ digits: some Collection<UInt8>) -> Bool {
-        var c = 0
-        for (i, b) in digits.reversed().enumerated() {
-            guard isDigit(b) else { return false }
-            c = verhoeffMultiplication[c][verhoeffPermutation[i % 8][digitValue(b)]]
-        }
-        return c == 0 && !digits.isEmpty
+        !digits.isEmpty && verhoeffChecksum(digits, offset: 0) == 0
     }
 
     /// The digit that makes `payload` followed by it Verhoeff-valid.
     public static func verhoeffCheckDigit(_ payload: [UInt8]) -> UInt8 {
-        var c = 0
-        for (i, b) in payload.reversed().enumerated() {
-            c = verhoeffMultiplication[c][verhoeffPermutation[(i + 1) % 8][digitValue(b)]]
-        }
-        return UInt8(48 + verhoeffInverse[c])
+        UInt8(48 + verhoeffInverse[verhoeffChecksum(payload, offset: 1) ?? 0])
     }
 }

@@ -144,8 +144,9 @@ extension TextScanner {
         // here, before their digits are copied.
         guard count >= 6, count <= 20, g <= 12 else { return nil }
         scratch.digits.removeAll(keepingCapacity: true)
+        // A group's digits are consecutive bytes: one append per group (one uniqueness check, not one per digit).
         for k in a..<b {
-            for i in scratch.groups[k].start..<scratch.groups[k].end { scratch.digits.append(p[i]) }
+            scratch.digits.append(contentsOf: UnsafeBufferPointer(start: p + scratch.groups[k].start, count: scratch.groups[k].size))
         }
         let d = scratch.digits
         @inline(__always) func size(_ k: Int) -> Int { scratch.groups[a + k].size }
