@@ -108,48 +108,24 @@ enum DecodeMatmul {
         }
     }
 
-    /// Input rows `x` to `x + 3k` against the weight rows of `tile` one at a time, each load of a weight
-    /// shared by the four rows: a tile that comes from memory serves four rows for the price of one
-    /// pass, where the L2 passes of `pairOverTile` would cost a pass per two rows.
+    /// Input rows `x` to `x + 3k` against the weight rows of `tile` one at a time: a tile that comes from
+    /// memory serves four rows for the price of one pass, where the L2 passes of `pairOverTile` would cost
+    /// a pass per two rows. The second pair finds the weight row in L1, where the first pair left it.
     @inline(__always)
     static func quadRowByRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>,
                              _ tile: Range<Int>, n: Int, k: Int, accumulate: Bool) {
         for j in tile {
-            let r = dot4(x, k, w + j * k, ahead: prefetchDistance)
-            store(r[0], y + j, accumulate)
-            store(r[1], y + n + j, accumulate)
-            store(r[2], y + 2 * n + j, accumulate)
-            store(r[3], y + 3 * n + j, accumulate)
+            let (r0, r1) = dot2(x, x + k, w + j * k, k, ahead: prefetchDistance)
+            let (r2, r3) = dot2(x + 2 * k, x + 3 * k, w + j * k, k, ahead: 0)
+            store(r0, y + j, accumulate)
+            store(r1, y + n + j, accumulate)
+            store(r2, y + 2 * n + j, accumulate)
+            store(r3, y + 3 * n + j, accumulate)
         }
     }
 
-    /// `dot` of four consecutive input rows with one weight row, in the same order, sharing each weight load:
-    /// eight accumulators, which fit in the registers of AVX2 too.
-    @inline(__always)
-    static func dot4(_ x: UnsafePointer<Float>, _ k: Int, _ w: UnsafePointer<Float>, ahead: Int) -> SIMD4<Float> {
-        let r0 = UnsafeRawPointer(x), r1 = UnsafeRawPointer(x + k), r2 = UnsafeRawPointer(x + 2 * k), r3 = UnsafeRawPointer(x + 3 * k)
-        let rw = UnsafeRawPointer(w)
-        var a0 = V(), b0 = V(), a1 = V(), b1 = V(), a2 = V(), b2 = V(), a3 = V(), b3 = V()
-        var p = 0
-        while p + 16 <= k {
-            let o = p * 4
-            seed_prefetch_read(rw + o + ahead)
-            let c = rw.loadUnaligned(fromByteOffset: o, as: V.self), d = rw.loadUnaligned(fromByteOffset: o + 32, as: V.self)
-            a0 = a0.addingProduct(r0.loadUnaligned(fromByteOffset: o, as: V.self), c)
-            b0 = b0.addingProduct(r0.loadUnaligned(fromByteOffset: o + 32, as: V.self), d)
-            a1 = a1.addingProduct(r1.loadUnaligned(fromByteOffset: o, as: V.self), c)
-            b1 = b1.addingProduct(r1.loadUnaligned(fromByteOffset: o + 32, as: V.self), d)
-            a2 = a2.addingProduct(r2.loadUnaligned(fromByteOffset: o, as: V.self), c)
-            b2 = b2.addingProduct(r2.loadUnaligned(fromByteOffset: o + 32, as: V.self), d)
-            a3 = a3.addingProduct(r3.loadUnaligned(fromByteOffset: o, as: V.self), c)
-            b3 = b3.addingProduct(r3.loadUnaligned(fromByteOffset: o + 32, as: V.self), d)
-            p += 16
-        }
-        return SIMD4(finish(a0, b0, x, w, from: p, k), finish(a1, b1, x + k, w, from: p, k),
-                     finish(a2, b2, x + 2 * k, w, from: p, k), finish(a3, b3, x + 3 * k, w, from: p, k))
-    }
-
-    /// `dot` of two input rows with one weight row, in the same order, sharing each weight load.
+    /// `dot` of two input rows with one weight row, in the same order, sharing each weight load; `ahead` as
+    /// in `dot`.
     @inline(__always)
     static func dot2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ k: Int, ahead: Int) -> (Float, Float) {
         let r0 = UnsafeRawPointer(x0), r1 = UnsafeRawPointer(x1), rw = UnsafeRawPointer(w)
@@ -157,7 +133,7 @@ enum DecodeMatmul {
         var p = 0
         while p + 16 <= k {
             let o = p * 4
-            seed_prefetch_read(rw + o + ahead)
+            if ahead > 0 { seed_prefetch_read(rw + o + ahead) }
             let c = rw.loadUnaligned(fromByteOffset: o, as: V.self), d = rw.loadUnaligned(fromByteOffset: o + 32, as: V.self)
             a0 = a0.addingProduct(r0.loadUnaligned(fromByteOffset: o, as: V.self), c)
             b0 = b0.addingProduct(r0.loadUnaligned(fromByteOffset: o + 32, as: V.self), d)
