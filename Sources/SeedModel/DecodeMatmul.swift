@@ -14,9 +14,9 @@ import SeedTensor
 /// what limits it is loads: a plain dot product loads two vectors per FMA. So the rows meet the weights in
 /// blocks of two input rows by three weight rows, twelve 8-lane accumulators in registers (there are 16
 /// without AVX-512, which the AMD development VM did not expose), five loads for six FMAs. The weights go by in
-/// tiles of 128 KB: a tile comes from memory once, met by the first four input rows together (each weight
-/// load shared by four rows keeps up with memory), and stays in L2 while every further pair of input rows,
-/// small enough for L1, goes over it. (Each input row meeting each weight row in turn instead kept eight rows of a
+/// tiles of 128 KB: a tile comes from memory once, met by the first four input rows (two pairs per weight
+/// row, the second reading the row from L1, which keeps up with memory), and stays in L2 while every further
+/// pair of input rows, small enough for L1, goes over it. (Each input row meeting each weight row in turn instead kept eight rows of a
 /// 2048-wide input, 64 KB, out of L1: an eight-row step of GPT-2 small took 40 ms, 1.5 of them now.)
 ///
 /// Each output is the same fixed-order dot product (even and odd 8-float chunks summed apart, then together,
@@ -48,8 +48,8 @@ enum DecodeMatmul {
             while start < range.upperBound {
                 let tile = start..<min(range.upperBound, start + tileRows)
                 // The first rows bring the tile from memory, one weight row after the other, four input
-                // rows sharing each weight load; the next pairs find it in L2, where reading three weight
-                // rows at once costs nothing.
+                // rows meeting each; the next pairs find it in L2, where reading three weight rows at once
+                // costs nothing.
                 var i: Int
                 if m >= 4 {
                     quadRowByRow(x, y, w, tile, n: n, k: k, accumulate: accumulate)
