@@ -6,18 +6,19 @@ import SeedTensor
 /// At one or two rows decoding is bound by reading the weights: every weight is used once or twice. So the
 /// weight matrix is streamed exactly once per call, front to back, split by output row over the pool: each
 /// thread reads one long contiguous stream, the order the prefetchers serve fastest, and asks for each line
-/// 4 KB before it reads it (`prefetchDistance`). Interleaving four
-/// weight rows instead (four streams 3 KB apart for a 768-wide model) read 25–28 GB/s against 43–48 GB/s row
-/// by row, with 41 GB/s for a plain read of memory (GPT-2-small-sized matrices, two threads, SCHED_FIFO).
+/// 4 KB before it reads it (`prefetchDistance`). Interleaving four weight rows instead (four streams 3 KB
+/// apart for a 768-wide model) read 25–28 GB/s against 43–48 GB/s row by row, with 41 GB/s for a plain
+/// read of memory (GPT-2-small-sized matrices, two threads, SCHED_FIFO).
 ///
 /// From three rows on, arithmetic sets the time (eight rows are 2 GFLOP per GPT-2-small token step), and
 /// what limits it is loads: a plain dot product loads two vectors per FMA. So the rows meet the weights in
 /// blocks of two input rows by three weight rows, twelve 8-lane accumulators in registers (there are 16
-/// without AVX-512, which the AMD development VM did not expose), five loads for six FMAs. The weights go by in
-/// tiles of 128 KB: a tile comes from memory once, met by the first four input rows (two pairs per weight
-/// row, the second reading the row from L1, which keeps up with memory), and stays in L2 while every further
-/// pair of input rows, small enough for L1, goes over it. (Each input row meeting each weight row in turn instead kept eight rows of a
-/// 2048-wide input, 64 KB, out of L1: an eight-row step of GPT-2 small took 40 ms, 1.5 of them now.)
+/// without AVX-512, which the AMD development VM did not expose), five loads for six FMAs. The weights go by
+/// in tiles of 128 KB: a tile comes from memory once, met by the first four input rows (two pairs per weight
+/// row, the second reading the row from L1, which keeps up with memory), and stays in L2 while every
+/// further pair of input rows, small enough for L1, goes over it. (Each input row meeting each weight row in
+/// turn instead kept eight rows of a 2048-wide input, 64 KB, out of L1: an eight-row step of GPT-2 small
+/// took 40 ms, 1.5 of them now.)
 ///
 /// Each output is the same fixed-order dot product (even and odd 8-float chunks summed apart, then together,
 /// then the tail) whatever the number of input rows and whichever kernel computes it, so a sequence gets the
@@ -147,7 +148,7 @@ enum DecodeMatmul {
     /// How far ahead of its reads a pass that brings the weights from memory asks for them (one prefetch per
     /// line of weights; the rows are consecutive, so this reaches into the next rows). The hardware
     /// prefetcher alone kept too few lines in flight: decoding a GPT-2-small-sized model on two threads of
-    /// an Intel Xeon VM went from 28–40 to 36–43 tokens/s with 4 KB (2 KB gave less, 8 KB the same).
+    /// an Intel Xeon VM went from 28–40 to 36–44 tokens/s with 4 KB (2 KB gave less; 6 and 8 KB the same).
     static let prefetchDistance = 4096
 
     /// The dot product of `x` and one weight row: two accumulators (even and odd 8-float chunks). A row

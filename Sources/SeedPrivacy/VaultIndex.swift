@@ -40,9 +40,9 @@ struct VaultIndex {
     var valueCount: Int { indexesDigests ? values.count : blocks.reduce(0) { $0 + $1.count } }
 
     func block(of type: EntityType, number: Int) -> Int64? {
-        let t = Int(type.id)
-        guard t < blocks.count, number >= 1, number <= blocks[t].count, blocks[t][number - 1] > 0 else { return nil }
-        return blocks[t][number - 1]
+        guard number >= 1, number <= numbersUsed(type) else { return nil }
+        let block = blocks[Int(type.id)][number - 1]
+        return block > 0 ? block : nil
     }
 
     /// How many numbers of `type` the committed blocks hold.

@@ -8,9 +8,10 @@ public final class FloatBuffer: @unchecked Sendable {
 
     public init(count: Int, zeroed: Bool = true) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Float>.stride, alignment: 64)
+        let bytes = max(1, count) * MemoryLayout<Float>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: max(1, count))
-        Self.adviseHugePages(raw, bytes: max(1, count) * MemoryLayout<Float>.stride)
+        Self.adviseHugePages(raw, bytes: bytes)
         if zeroed { pointer.initialize(repeating: 0, count: count) }
     }
 
