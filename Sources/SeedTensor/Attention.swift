@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Causal scaled-dot-product attention with grouped-query heads, computed flash-attention style.
 ///
@@ -68,12 +69,11 @@ public enum Attention {
         let qBlocks = (queryLen + queryBlock - 1) / queryBlock
         let offset = keyLen - queryLen
         let p = VectorMath.pool(pool, work: batch * qHeads * queryLen * Swift.min(keyLen, 2 * keyBlock) * dim / 4)
-        p.parallelFor(batch * qHeads * qBlocks) { task in
+        // A query block of one head, with `scratch` for the key tile, scores and running sums.
+        func attend(_ task: Int, _ scratch: UnsafeMutablePointer<Float>) {
             let block = task % qBlocks, h = (task / qBlocks) % qHeads, b = task / (qBlocks * qHeads)
             let t0 = block * queryBlock, rows = Swift.min(queryBlock, queryLen - t0)
             let vHead = v + b * kvCapacity * kvStride + (h / group) * dim
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: keyBlock * (dim + 1) + rows * (dim + 2))
-            defer { scratch.deallocate() }
             let scores = scratch + dim * keyBlock, acc = scores + keyBlock
             let runningMax = acc + rows * dim, runningSum = runningMax + rows
             acc.initialize(repeating: 0, count: rows * dim)
@@ -107,6 +107,17 @@ public enum Attention {
                 for d in 0..<dim { o[d] = a[d] * inverse }
                 lse?[(b * qHeads + h) * queryLen + t0 + i] = runningMax[i] + Foundation.log(runningSum[i])
             }
+        }
+        // One scratch per worker, which takes tasks as they come: a decoding step runs this once per
+        // sequence and layer with one short task per head, and a malloc and free per task cost as much as a
+        // 32-wide head's arithmetic over 80 keys.
+        let tasks = batch * qHeads * qBlocks
+        let nextTask = Atomic<Int>(0)
+        let scratchCount = keyBlock * (dim + 1) + Swift.min(queryBlock, queryLen) * (dim + 2)
+        p.parallelFor(Swift.min(tasks, p.threadCount)) { _ in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+            defer { scratch.deallocate() }
+            while case let task = nextTask.add(1, ordering: .relaxed).oldValue, task < tasks { attend(task, scratch) }
         }
     }
 
@@ -253,6 +264,38 @@ public enum Attention {
         typealias V = SIMD16<Float>
         let chunks = (keys + 15) / 16
         var c = 0
+        // Four chunks at once, each summed exactly as a pair's chunk is: eight chains in flight instead of
+        // four, which is what a short query (decoding) waits on.
+        while c + 3 < chunks {
+            let column = tile + c * 16
+            var e0 = V(), e1 = V(), e2 = V(), e3 = V(), o0 = V(), o1 = V(), o2 = V(), o3 = V()
+            var d = 0
+            while d + 2 <= dim {
+                let xe = V(repeating: x[d]), xo = V(repeating: x[d + 1])
+                let row = column + d * keyBlock
+                e0 = e0.addingProduct(xe, VectorMath.load(row))
+                e1 = e1.addingProduct(xe, VectorMath.load(row + 16))
+                e2 = e2.addingProduct(xe, VectorMath.load(row + 32))
+                e3 = e3.addingProduct(xe, VectorMath.load(row + 48))
+                o0 = o0.addingProduct(xo, VectorMath.load(row + keyBlock))
+                o1 = o1.addingProduct(xo, VectorMath.load(row + keyBlock + 16))
+                o2 = o2.addingProduct(xo, VectorMath.load(row + keyBlock + 32))
+                o3 = o3.addingProduct(xo, VectorMath.load(row + keyBlock + 48))
+                d += 2
+            }
+            if d < dim {
+                let xl = V(repeating: x[d]), row = column + d * keyBlock
+                e0 = e0.addingProduct(xl, VectorMath.load(row))
+                e1 = e1.addingProduct(xl, VectorMath.load(row + 16))
+                e2 = e2.addingProduct(xl, VectorMath.load(row + 32))
+                e3 = e3.addingProduct(xl, VectorMath.load(row + 48))
+            }
+            VectorMath.store((e0 + o0) * scale, scores + c * 16)
+            VectorMath.store((e1 + o1) * scale, scores + c * 16 + 16)
+            VectorMath.store((e2 + o2) * scale, scores + c * 16 + 32)
+            VectorMath.store((e3 + o3) * scale, scores + c * 16 + 48)
+            c += 4
+        }
         while c + 1 < chunks {
             let column = tile + c * 16
             var e0 = V(), e1 = V(), o0 = V(), o1 = V()
@@ -303,6 +346,35 @@ public enum Attention {
                            stride: Int, count: Int, dim: Int, into acc: UnsafeMutablePointer<Float>) {
         typealias V = SIMD16<Float>
         var d = 0
+        // Two column chunks at once, each summed exactly as alone: eight chains in flight, for heads of 32
+        // and more, where a decoding query's few keys leave one chunk's four chains waiting on latency.
+        while d + 32 <= dim {
+            var s0 = V(), s1 = V(), s2 = V(), s3 = V(), t0 = V(), t1 = V(), t2 = V(), t3 = V()
+            var j = 0
+            while j + 4 <= count {
+                let r = rows + j * stride + d
+                let w = weights + j * ws
+                let w0 = V(repeating: w[0]), w1 = V(repeating: w[ws]), w2 = V(repeating: w[2 * ws]), w3 = V(repeating: w[3 * ws])
+                s0 = s0.addingProduct(w0, VectorMath.load(r))
+                t0 = t0.addingProduct(w0, VectorMath.load(r + 16))
+                s1 = s1.addingProduct(w1, VectorMath.load(r + stride))
+                t1 = t1.addingProduct(w1, VectorMath.load(r + stride + 16))
+                s2 = s2.addingProduct(w2, VectorMath.load(r + 2 * stride))
+                t2 = t2.addingProduct(w2, VectorMath.load(r + 2 * stride + 16))
+                s3 = s3.addingProduct(w3, VectorMath.load(r + 3 * stride))
+                t3 = t3.addingProduct(w3, VectorMath.load(r + 3 * stride + 16))
+                j += 4
+            }
+            while j < count {
+                let w0 = V(repeating: weights[j * ws]), r = rows + j * stride + d
+                s0 = s0.addingProduct(w0, VectorMath.load(r))
+                t0 = t0.addingProduct(w0, VectorMath.load(r + 16))
+                j += 1
+            }
+            VectorMath.store(VectorMath.load(acc + d) + ((s0 + s1) + (s2 + s3)), acc + d)
+            VectorMath.store(VectorMath.load(acc + d + 16) + ((t0 + t1) + (t2 + t3)), acc + d + 16)
+            d += 32
+        }
         while d + 16 <= dim {
             var s0 = V(), s1 = V(), s2 = V(), s3 = V()
             var j = 0
