@@ -58,15 +58,7 @@ public final class BatchedForward {
         let c = model.config
         let total = chunks.reduce(0) { $0 + $1.tokens.count }
         guard total <= rowCapacity else { throw InferenceError.batchTooLarge(total, capacity: rowCapacity) }
-        for chunk in chunks {
-            guard !chunk.tokens.isEmpty else { throw InferenceError.emptyPrompt }
-            guard chunk.cache.length + chunk.tokens.count <= chunk.cache.capacity else {
-                throw InferenceError.contextFull(capacity: chunk.cache.capacity)
-            }
-            for t in chunk.tokens where t < 0 || Int(t) >= c.vocabSize {
-                throw InferenceError.tokenOutOfRange(t, vocabulary: c.vocabSize)
-            }
-        }
+        for chunk in chunks { try check(chunk) }
         self.pool = pool
         var starts: [Int] = []
         var row = 0
@@ -80,6 +72,17 @@ public final class BatchedForward {
         }
         for chunk in chunks { chunk.cache.advance(by: chunk.tokens.count) }
         return computeLogits(chunks: chunks, starts: starts)
+    }
+
+    /// The checks `run` makes of each chunk, for a caller that batches chunks of many sources and must fail
+    /// only the one that does not pass.
+    public func check(_ chunk: SequenceChunk) throws {
+        let vocabulary = model.config.vocabSize
+        guard !chunk.tokens.isEmpty else { throw InferenceError.emptyPrompt }
+        guard chunk.tokens.count <= chunk.cache.capacity - chunk.cache.length else {
+            throw InferenceError.contextFull(capacity: chunk.cache.capacity)
+        }
+        for t in chunk.tokens where t < 0 || Int(t) >= vocabulary { throw InferenceError.tokenOutOfRange(t, vocabulary: vocabulary) }
     }
 
     private func forwardBlock(_ block: ParameterLayout.Block, layer: Int, chunks: [SequenceChunk], starts: [Int], rows n: Int) {

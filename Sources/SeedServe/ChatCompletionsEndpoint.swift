@@ -15,6 +15,7 @@ struct ChatCompletionsEndpoint: Sendable {
         try RequestValidation.checkModel(request.model, served: served)
         guard !request.messages.isEmpty else { throw APIError.invalidRequest("'messages' is empty; send at least one message", param: "messages") }
         let n = try RequestValidation.choices(request.n)
+        try RequestValidation.checkStreamOptions(request.streamOptions, stream: request.stream)
         let topLogprobs = try RequestValidation.topLogprobs(request.topLogprobs, param: "top_logprobs")
         let wantsLogprobs = request.logprobs ?? false
         if topLogprobs != nil && !wantsLogprobs {
@@ -67,7 +68,7 @@ struct ChatCompletionsEndpoint: Sendable {
                         var entries = ChatLogprobs()
                         for t in tokens { entries.append(t, served: served) }
                         out.yield(chunk([ChatChoice(index: index, delta: ChatMessageOut(content: text), logprobs: entries)]))
-                    case .finished(let reason, let tokens):
+                    case .finished(let reason, let tokens, _):
                         completion += tokens
                         out.yield(chunk([ChatChoice(index: index, delta: ChatMessageOut(), finishReason: reason.rawValue)]))
                     }
@@ -88,7 +89,7 @@ struct ChatCompletionsEndpoint: Sendable {
                 case .text(let text, let tokens):
                     choices[index].message?.content? += text
                     for t in tokens { choices[index].logprobs?.append(t, served: served) }
-                case .finished(let reason, let tokens):
+                case .finished(let reason, let tokens, _):
                     completion += tokens
                     choices[index].finishReason = reason.rawValue
                 }

@@ -7,7 +7,8 @@ import SeedTokenizer
 enum ChoiceEvent: Sendable {
     case prompt([ScoredToken])
     case text(String, tokens: [ScoredToken])
-    case finished(FinishReason, completionTokens: Int)
+    /// `endToken`: the stop token that ended the answer, for the completions' log-probabilities.
+    case finished(FinishReason, completionTokens: Int, endToken: ScoredToken?)
 }
 
 /// One choice to generate: the engine request and the stop strings applied to its text.
@@ -34,7 +35,7 @@ enum ChoiceStream {
                 do {
                     var choice = ChoiceDecoder(plan, served: served)
                     for try await event in events {
-                        if case .token = event { firstToken.fire() }
+                        if event.isGeneratedToken { firstToken.fire() }
                         for out in choice.handle(event) { continuation.yield((plan.index, out)) }
                         if choice.done { break }
                     }
@@ -67,6 +68,7 @@ struct ChoiceDecoder {
     private var decoder: StreamingDecoder
     private var stops: StopMatcher
     private var heldTokens: [ScoredToken] = []
+    private var endToken: ScoredToken?
     private var generated = 0
     private(set) var done = false
 
@@ -85,20 +87,26 @@ struct ChoiceDecoder {
             let (release, stopped) = stops.append(String(decoding: decoder.append(scored.token), as: UTF8.self))
             if stopped {
                 done = true
-                return [.text(release, tokens: heldTokens), .finished(.stop, completionTokens: generated)]
+                return [.text(release, tokens: heldTokens), .finished(.stop, completionTokens: generated, endToken: nil)]
             }
             // One event per token (text may be empty: part of a character), unless the text might begin
             // a stop string and has to wait for the next token.
             guard !release.isEmpty || !stops.isHolding else { return [] }
             defer { heldTokens = [] }
             return [.text(release, tokens: heldTokens)]
+        case .endToken(let scored):
+            // Counted as generated, as vLLM and OpenAI count it; the text has none of it.
+            generated += 1
+            endToken = scored
+            return []
         case .finished(let reason):
             done = true
             let (release, stopped) = stops.append(String(decoding: decoder.flush(), as: UTF8.self))
             let rest = stopped ? release : release + stops.flush()
             var out: [ChoiceEvent] = []
             if !rest.isEmpty || !heldTokens.isEmpty { out.append(.text(rest, tokens: heldTokens)) }
-            out.append(.finished(stopped ? .stop : reason, completionTokens: generated))
+            // A stop string found in the held text ended the answer before the stop token.
+            out.append(.finished(stopped ? .stop : reason, completionTokens: generated, endToken: stopped ? nil : endToken))
             return out
         }
     }
@@ -127,7 +135,7 @@ private final class SingleChoice: @unchecked Sendable {
                 // The engine ends a stream without `.finished` only when this task was cancelled.
                 throw CancellationError()
             }
-            if case .token = event { firstToken.fire() }
+            if event.isGeneratedToken { firstToken.fire() }
             ready = choice.handle(event)
             if choice.done { events = nil }
         }
@@ -163,5 +171,15 @@ private final class Countdown: @unchecked Sendable {
         defer { lock.unlock() }
         left -= 1
         return left == 0
+    }
+}
+
+extension GenerationEvent {
+    /// A token the model generated, the stop token included: what time to first token waits for.
+    var isGeneratedToken: Bool {
+        switch self {
+        case .token, .endToken: return true
+        case .prompt, .finished: return false
+        }
     }
 }

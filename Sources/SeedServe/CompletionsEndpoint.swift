@@ -17,6 +17,7 @@ struct CompletionsEndpoint: Sendable {
         let request = try RequestDecoding.decode(CompletionRequest.self, from: body)
         try RequestValidation.checkModel(request.model, served: served)
         let n = try RequestValidation.choices(request.n)
+        try RequestValidation.checkStreamOptions(request.streamOptions, stream: request.stream)
         let maxTokens = try RequestValidation.maxTokens(request.maxTokens, param: "max_tokens", default: Self.defaultMaxTokens)
         let topLogprobs = try RequestValidation.topLogprobs(request.logprobs, param: "logprobs")
         let stops = try RequestValidation.stopStrings(request.stop)
@@ -27,6 +28,7 @@ struct CompletionsEndpoint: Sendable {
         case .tokens(let lists): prompts = lists
         }
         guard !prompts.isEmpty else { throw APIError.invalidRequest("'prompt' is an empty list", param: "prompt") }
+        try RequestValidation.sequences(prompts: prompts.count, choices: n)
         for prompt in prompts { try RequestValidation.checkPrompt(prompt, maxTokens: maxTokens, served: served, param: "prompt") }
 
         var plans: [ChoicePlan] = []
@@ -52,7 +54,12 @@ struct CompletionsEndpoint: Sendable {
             let includeUsage = request.streamOptions?.includeUsage ?? false
             let served = served
             let textChunk = TextChunkJSON(context, object: "text_completion")
+            let echoedAlone = echo && topLogprobs == nil ? plans.map(\.index) : []
             return ServerSentEvents.response(ServerSentEvents.produce { out in
+                // Without logprobs nothing scores the prompt, so no prompt event comes: its text goes out first.
+                for index in echoedAlone {
+                    out.yield(textChunk.completion(index: index, text: served.tokenizer.decode(promptFor(index), skipSpecialTokens: false)))
+                }
                 var completion = 0
                 // Where each choice's next token starts, in characters of the text the client has received.
                 var offsets = [Int: Int]()
@@ -76,9 +83,14 @@ struct CompletionsEndpoint: Sendable {
                         for t in tokens { entries.append(t, served: served) }
                         offsets[index] = entries.offset
                         choice.logprobs = entries
-                    case .finished(let reason, let tokens):
+                    case .finished(let reason, let tokens, let endToken):
                         completion += tokens
                         choice.finishReason = reason.rawValue
+                        if let endToken, topLogprobs != nil {
+                            var entries = CompletionLogprobs(startOffset: offsets[index] ?? (echo ? 0 : characters(promptFor(index))))
+                            entries.append(endToken, served: served, inText: false)
+                            choice.logprobs = entries
+                        }
                     }
                     out.yield(ResponseJSON.encode(CompletionResponse(id: context.id, created: context.created, model: context.model, choices: [choice])))
                 }
@@ -107,9 +119,10 @@ struct CompletionsEndpoint: Sendable {
                 case .text(let text, let tokens):
                     choices[index].text += text
                     for t in tokens { choices[index].logprobs?.append(t, served: served) }
-                case .finished(let reason, let tokens):
+                case .finished(let reason, let tokens, let endToken):
                     completion += tokens
                     choices[index].finishReason = reason.rawValue
+                    if let endToken { choices[index].logprobs?.append(endToken, served: served, inText: false) }
                 }
             }
             metrics.recordTokens(prompt: promptTokens, generated: completion)
@@ -143,19 +156,25 @@ enum JSONResponse {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            let json: Data = try await withThrowingTaskGroup(of: Data?.self) { group in
-                group.addTask { try await make() }
-                while true {
-                    group.addTask {
-                        try await Task.sleep(for: heartbeat)
-                        return nil
+            let json: Data
+            do {
+                json = try await withThrowingTaskGroup(of: Data?.self) { group in
+                    group.addTask { try await make() }
+                    while true {
+                        group.addTask {
+                            try await Task.sleep(for: heartbeat)
+                            return nil
+                        }
+                        if let ready = try await group.next(), let json = ready {
+                            group.cancelAll()
+                            return json
+                        }
+                        try await writer.write(ByteBuffer(string: " "))
                     }
-                    if let ready = try await group.next(), let json = ready {
-                        group.cancelAll()
-                        return json
-                    }
-                    try await writer.write(ByteBuffer(string: " "))
                 }
+            } catch let error as APIError {
+                // The status line has gone out already: the body still says what failed, in OpenAI's shape.
+                json = error.json
             }
             try await writer.write(ByteBuffer(bytes: json))
             try await writer.finish(nil)

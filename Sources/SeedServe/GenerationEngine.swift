@@ -165,7 +165,9 @@ public final class GenerationEngine: @unchecked Sendable {
             }
             while active.count < maxBatch, !waiting.isEmpty {
                 let s = waiting.removeFirst()
-                s.cache = KVCache(config: model.config, capacity: s.request.prompt.count + max(0, s.request.maxTokens - 1))
+                // The cache is cut to the context anyway; bounding max_tokens first keeps the sum from overflowing.
+                let answer = min(s.request.maxTokens, model.config.context)
+                s.cache = KVCache(config: model.config, capacity: s.request.prompt.count + max(0, answer - 1))
                 if let reader = promptReader(for: s) {
                     s.sharedReader = reader
                     reader.sharers.append(s)
@@ -210,10 +212,19 @@ public final class GenerationEngine: @unchecked Sendable {
     private func step() -> (decoding: Int, prompt: Int) {
         var chunks: [SequenceChunk] = []
         var owners: [Sequence] = []
+        // A chunk that the forward pass would refuse fails its own sequence, not the whole step.
+        func add(_ chunk: SequenceChunk, of s: Sequence) -> Bool {
+            do { try forward.check(chunk) } catch {
+                fail(s, error)
+                return false
+            }
+            chunks.append(chunk)
+            owners.append(s)
+            return true
+        }
         for s in active {
             guard let token = s.pendingToken, let cache = s.cache else { continue }
-            chunks.append(SequenceChunk(cache: cache, tokens: [token], logits: .last))
-            owners.append(s)
+            _ = add(SequenceChunk(cache: cache, tokens: [token], logits: .last), of: s)
         }
         // Prompts still being read share `prefillChunk` tokens, oldest first: eight short prompts that
         // arrive together start in one step instead of eight.
@@ -230,12 +241,15 @@ public final class GenerationEngine: @unchecked Sendable {
             let prompt = s.request.prompt
             let end = min(prompt.count, s.prefilled + budget)
             let logits: SequenceChunk.Logits = s.request.scorePrompt ? .all : (end == prompt.count ? .last : .none)
-            chunks.append(SequenceChunk(cache: cache, tokens: Array(prompt[s.prefilled..<end]), logits: logits))
-            owners.append(s)
+            guard add(SequenceChunk(cache: cache, tokens: Array(prompt[s.prefilled..<end]), logits: logits), of: s) else { continue }
             reading[ObjectIdentifier(s)] = s.prefilled..<end
             budget -= end - s.prefilled
         }
         let rows = (decoding: chunks.count - reading.count, prompt: prefill - budget)
+        if chunks.isEmpty {
+            active.removeAll { $0.finished }
+            return rows
+        }
         let pool = Self.pool(forRows: rows.decoding + rows.prompt, of: model)
         let ranges: [Range<Int>]
         do {
@@ -323,12 +337,15 @@ public final class GenerationEngine: @unchecked Sendable {
         s.pendingToken = nil
         guard s.generated < s.request.maxTokens else { return finish(s, .length) }
         let token = s.sampler.sample(logits)
-        if s.request.stopTokens.contains(token) { return finish(s, .stop) }
         var scored = ScoredToken(token: token, logprob: nil, top: [])
         if let k = s.request.topLogprobs {
             let distribution = LogProbabilities(logits)
             scored.logprob = distribution.of(token)
             scored.top = distribution.top(k).map { TokenLogprob(token: $0.token, logprob: $0.logprob) }
+        }
+        if s.request.stopTokens.contains(token) {
+            s.continuation.yield(.endToken(scored))
+            return finish(s, .stop)
         }
         s.continuation.yield(.token(scored))
         s.generated += 1

@@ -5,7 +5,7 @@ public struct GenerationRequest: Sendable {
     public var prompt: [Int32]
     public var maxTokens: Int
     public var sampling: SamplingParameters
-    /// Tokens that end the answer (not reported): the end-of-text and end-of-turn tokens.
+    /// Tokens that end the answer, reported as `.endToken` (not text): the end-of-text and end-of-turn tokens.
     public var stopTokens: Set<Int32>
     /// With a value k, every generated token comes with its log-probability and the k most likely tokens.
     public var topLogprobs: Int?
@@ -43,10 +43,14 @@ public enum FinishReason: String, Sendable {
     case length
 }
 
-/// What the engine reports for a sequence, in order: the scored prompt (if asked), tokens, the end.
+/// What the engine reports for a sequence, in order: the scored prompt (if asked), tokens, the stop token
+/// that ended the answer (if one did), the end.
 public enum GenerationEvent: Sendable {
     case prompt([ScoredToken])
     case token(ScoredToken)
+    /// A stop token: generated and scored like any token, but the end of the answer, not part of its text.
+    /// vLLM lists it with the answer's log-probabilities, and lm-evaluation-harness counts on that entry.
+    case endToken(ScoredToken)
     case finished(FinishReason)
 }
 

@@ -16,7 +16,7 @@ enum PromptInput: Decodable, Sendable {
     }
 }
 
-/// `stop`: one string or up to four.
+/// `stop`: one string or a list (see `RequestValidation.maxStopStrings`).
 struct StopStrings: Decodable, Sendable {
     var strings: [String]
 

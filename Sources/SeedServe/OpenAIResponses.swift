@@ -33,7 +33,8 @@ struct CompletionLogprobs: Encodable {
 
     init(startOffset: Int) { offset = startOffset }
 
-    mutating func append(_ scored: ScoredToken, served: ServedModel) {
+    /// `inText` false: a stop token, listed at the end of the text without being part of it.
+    mutating func append(_ scored: ScoredToken, served: ServedModel, inText: Bool = true) {
         tokens.append(served.tokenText(scored.token))
         tokenLogprobs.append(scored.logprob)
         if scored.logprob == nil {
@@ -47,7 +48,7 @@ struct CompletionLogprobs: Encodable {
             topLogprobs.append(top)
         }
         textOffset.append(offset)
-        offset += Self.characters(in: served.tokenizer.decodeBytes([scored.token]))
+        if inText { offset += Self.characters(in: served.tokenizer.decodeBytes([scored.token])) }
     }
 
     /// Characters (Unicode scalars, as Python's str counts them) that UTF-8 bytes start.

@@ -5,6 +5,15 @@ import SeedModel
 enum RequestValidation {
     static let maxChoices = 16
     static let maxTopLogprobs = 20
+    /// Sequences (prompts × n) that one request may start: each holds a stream and a task from the start, and
+    /// a body of tiny prompts could otherwise ask for millions.
+    static let maxSequences = 1024
+    /// OpenAI takes at most 4 stop strings, vLLM any number; lm-evaluation-harness sends a task's `until`
+    /// plus the end-of-text token, which can be more than 4.
+    static let maxStopStrings = 16
+    /// Characters per stop string: each generated token is checked against every prefix of every stop, so
+    /// their length bounds the work a request makes per token.
+    static let maxStopCharacters = 128
 
     static func checkModel(_ requested: String?, served: ServedModel) throws {
         if let requested, requested != served.name { throw APIError.unknownModel(requested, served: served.name) }
@@ -32,8 +41,27 @@ enum RequestValidation {
 
     static func stopStrings(_ stop: StopStrings?) throws -> [String] {
         let strings = stop?.strings ?? []
-        guard strings.count <= 4 else { throw APIError.invalidRequest("'stop' takes at most 4 strings (got \(strings.count))", param: "stop") }
+        guard strings.count <= maxStopStrings else {
+            throw APIError.invalidRequest("'stop' takes at most \(maxStopStrings) strings (got \(strings.count))", param: "stop")
+        }
+        if let long = strings.first(where: { $0.utf8.count > 4 * maxStopCharacters || $0.count > maxStopCharacters }) {
+            throw APIError.invalidRequest("A stop string has at most \(maxStopCharacters) characters (got \(long.count))", param: "stop")
+        }
         return strings
+    }
+
+    /// OpenAI and vLLM refuse `stream_options` on an answer that is not streamed.
+    static func checkStreamOptions(_ options: StreamOptions?, stream: Bool?) throws {
+        if options != nil && stream != true {
+            throw APIError.invalidRequest("'stream_options' is only allowed when 'stream' is true", param: "stream_options")
+        }
+    }
+
+    static func sequences(prompts: Int, choices: Int) throws {
+        guard prompts * choices <= maxSequences else {
+            throw APIError.invalidRequest("A request runs at most \(maxSequences) sequences, prompts times 'n' (got \(prompts) × \(choices))",
+                                          param: "prompt")
+        }
     }
 
     static func topLogprobs(_ k: Int?, param: String) throws -> Int? {
@@ -50,7 +78,8 @@ enum RequestValidation {
         if let bad = prompt.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
             throw APIError.invalidRequest("Token id \(bad) is outside the model's vocabulary of \(vocabulary).", param: param)
         }
-        guard prompt.count + maxTokens <= served.context else {
+        // Written so that it cannot overflow: `-Ounchecked` would let a max_tokens near Int.max wrap around.
+        guard maxTokens <= served.context - prompt.count else {
             throw APIError.contextTooLong(prompt: prompt.count, requested: maxTokens, context: served.context, param: param)
         }
     }

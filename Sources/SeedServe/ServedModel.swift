@@ -50,17 +50,18 @@ public final class ServedModel: @unchecked Sendable {
     }
 
     /// The prompt tokens of a chat, ending where the assistant's answer starts.
-    func chatPrompt(_ messages: [ChatMessage]) throws -> [Int32] {
+    /// `addGenerationPrompt`: end with the opening of the assistant's turn, as a chat request does.
+    func chatPrompt(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> [Int32] {
         switch chatFormat {
         case .chatML:
-            return try ChatTemplate.encode(messages, with: tokenizer, addGenerationPrompt: true).ids
+            return try ChatTemplate.encode(messages, with: tokenizer, addGenerationPrompt: addGenerationPrompt).ids
         case .plainText:
-            return tokenizer.encode(plainTextChat(messages))
+            return tokenizer.encode(plainTextChat(messages, addGenerationPrompt: addGenerationPrompt))
         }
     }
 
-    func plainTextChat(_ messages: [ChatMessage]) -> String {
-        messages.map { "\($0.role): \($0.content)\n" }.joined() + "assistant: "
+    func plainTextChat(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) -> String {
+        messages.map { "\($0.role): \($0.content)\n" }.joined() + (addGenerationPrompt ? "assistant: " : "")
     }
 
     /// Stop tokens and strings that end a chat answer, beyond those of the request.

@@ -3,7 +3,9 @@ import Hummingbird
 
 /// A streaming response in the server-sent events format that OpenAI's clients read: `data: JSON` events,
 /// then `data: [DONE]`. A failed write means the client went away: the writer stops, which cancels the
-/// task that produces the events and so the generation that feeds it.
+/// task that produces the events and so the generation that feeds it. While a request waits for a place in
+/// the engine or reads a long prompt, a comment line (which clients skip) goes out every half second, so
+/// that a client that left is noticed then too, not only once tokens flow.
 enum ServerSentEvents {
     static func response(_ events: EventQueue) -> Response {
         var headers = HTTPFields()
@@ -29,6 +31,10 @@ enum ServerSentEvents {
     }
 
     private static func frame(_ json: Data, into buffer: inout ByteBuffer) {
+        if json.isEmpty {
+            buffer.writeString(":\n\n")
+            return
+        }
         buffer.writeString("data: ")
         buffer.writeBytes(json)
         buffer.writeString("\n\n")
@@ -45,6 +51,9 @@ enum ServerSentEvents {
                 queue.finish(throwing: error)
             }
         }
+        Task {
+            repeat { try? await Task.sleep(for: JSONResponse.heartbeat) } while queue.heartbeat()
+        }
         return queue
     }
 }
@@ -55,7 +64,9 @@ enum ServerSentEvents {
 /// write, one flush and one client wake-up per token.
 final class EventQueue: @unchecked Sendable {
     private let lock = NSLock()
+    /// Events to send; an empty one is a heartbeat.
     private var pending: [Data] = []
+    private var yieldedSinceHeartbeat = false
     private var ended = false
     private var failure: Error?
     private var waiter: CheckedContinuation<Void, Never>?
@@ -69,6 +80,7 @@ final class EventQueue: @unchecked Sendable {
         lock.lock()
         guard !ended else { return lock.unlock() }
         pending.append(event)
+        yieldedSinceHeartbeat = true
         let waking = waiter
         waiter = nil
         lock.unlock()
@@ -82,6 +94,23 @@ final class EventQueue: @unchecked Sendable {
         waiter = nil
         lock.unlock()
         waking?.resume()
+    }
+
+    /// Queues a heartbeat unless an event came since the last one or one is still waiting to go; false once
+    /// the queue has ended.
+    func heartbeat() -> Bool {
+        lock.lock()
+        if ended { lock.unlock(); return false }
+        var waking: CheckedContinuation<Void, Never>?
+        if !yieldedSinceHeartbeat && pending.isEmpty {
+            pending.append(Data())
+            waking = waiter
+            waiter = nil
+        }
+        yieldedSinceHeartbeat = false
+        lock.unlock()
+        waking?.resume()
+        return true
     }
 
     /// Stops the producing task; events still to come are dropped.

@@ -4,9 +4,14 @@ import Foundation
 /// back until the next piece shows whether it is, so a stream never sends a stop string's first half.
 struct StopMatcher {
     let stops: [String]
+    /// Each stop's length in characters, counted once (`String.count` walks the string).
+    private let lengths: [Int]
     private var pending = ""
 
-    init(_ stops: [String]) { self.stops = stops.filter { !$0.isEmpty } }
+    init(_ stops: [String]) {
+        self.stops = stops.filter { !$0.isEmpty }
+        lengths = self.stops.map(\.count)
+    }
 
     /// True while text is held back as a possible start of a stop string.
     var isHolding: Bool { !pending.isEmpty }
@@ -22,8 +27,9 @@ struct StopMatcher {
             return (release, true)
         }
         var held = 0
-        for stop in stops {
-            for length in stride(from: min(stop.count - 1, pending.count), to: held, by: -1) where pending.hasSuffix(stop.prefix(length)) {
+        let pendingCount = pending.count
+        for (stop, count) in zip(stops, lengths) {
+            for length in stride(from: min(count - 1, pendingCount), to: held, by: -1) where pending.hasSuffix(stop.prefix(length)) {
                 held = length
                 break
             }

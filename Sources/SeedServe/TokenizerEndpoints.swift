@@ -27,7 +27,8 @@ struct TokenizerEndpoints: Sendable {
         let tokens: [Int32]
         if let messages = request.messages {
             let chat = messages.map { ChatMessage(role: $0.role, content: $0.content?.text ?? "") }
-            tokens = try served.chatPrompt(chat)
+            // vLLM's default, as a chat request renders it.
+            tokens = try served.chatPrompt(chat, addGenerationPrompt: request.addGenerationPrompt ?? true)
         } else if let prompt = request.prompt {
             tokens = served.tokenizer.encode(prompt, allowedSpecial: .all, addingSpecialTokens: request.addSpecialTokens ?? false)
         } else {

@@ -22,6 +22,24 @@ final class EventQueueTests: XCTestCase {
         XCTAssertNil(end)
     }
 
+    /// A heartbeat goes out only when nothing else did since the last one, and wakes a waiting writer.
+    func testHeartbeatsFillTheSilencesOnly() async throws {
+        let queue = EventQueue()
+        queue.yield(data("a"))
+        XCTAssertTrue(queue.heartbeat())
+        let first = try await queue.next()
+        XCTAssertEqual(first, [data("a")], "an event went out since the last tick: no heartbeat")
+        let writer = Task { try await queue.next() }
+        try await Task.sleep(for: .milliseconds(20))
+        XCTAssertTrue(queue.heartbeat())
+        let woken = try await writer.value
+        XCTAssertEqual(woken, [Data()])
+        queue.finish()
+        XCTAssertFalse(queue.heartbeat(), "an ended queue stops its ticker")
+        let end = try await queue.next()
+        XCTAssertNil(end)
+    }
+
     /// A waiting writer wakes for the next event; a producer's error comes after the events before it.
     func testWaitingWriterWakesAndErrorsComeLast() async throws {
         let queue = EventQueue()

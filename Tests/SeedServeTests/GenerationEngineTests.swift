@@ -15,16 +15,18 @@ final class GenerationEngineTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
-    func collect(_ stream: AsyncThrowingStream<GenerationEvent, Error>) async throws -> (tokens: [Int32], prompt: [ScoredToken], reason: FinishReason?) {
-        var tokens: [Int32] = [], prompt: [ScoredToken] = [], reason: FinishReason?
+    func collect(_ stream: AsyncThrowingStream<GenerationEvent, Error>)
+        async throws -> (tokens: [Int32], prompt: [ScoredToken], reason: FinishReason?, end: ScoredToken?) {
+        var tokens: [Int32] = [], prompt: [ScoredToken] = [], reason: FinishReason?, end: ScoredToken?
         for try await event in stream {
             switch event {
             case .prompt(let scored): prompt = scored
             case .token(let scored): tokens.append(scored.token)
+            case .endToken(let scored): end = scored
             case .finished(let r): reason = r
             }
         }
-        return (tokens, prompt, reason)
+        return (tokens, prompt, reason, end)
     }
 
     /// Sequences batched together (different prompt lengths, prompts longer than a prefill chunk) produce
@@ -131,9 +133,14 @@ final class GenerationEngineTests: XCTestCase {
         let prompt = served.tokenizer.encode("The quick")
         let greedy = SamplingParameters(temperature: 0)
         let first = try await collect(engine.submit(GenerationRequest(prompt: prompt, maxTokens: 1, sampling: greedy))).tokens[0]
-        let stopped = try await collect(engine.submit(GenerationRequest(prompt: prompt, maxTokens: 5, sampling: greedy, stopTokens: [first])))
+        let stopped = try await collect(engine.submit(GenerationRequest(prompt: prompt, maxTokens: 5, sampling: greedy, stopTokens: [first],
+                                                                        topLogprobs: 1)))
         XCTAssertEqual(stopped.tokens, [])
         XCTAssertEqual(stopped.reason, .stop)
+        // The stop token comes scored, for the log-probabilities that lm-evaluation-harness reads.
+        XCTAssertEqual(stopped.end?.token, first)
+        XCTAssertEqual(stopped.end?.top.first?.token, first)
+        XCTAssertLessThan(stopped.end?.logprob ?? 1, 0)
         let scored = try await collect(engine.submit(GenerationRequest(prompt: prompt, maxTokens: 0, sampling: greedy, topLogprobs: 0, scorePrompt: true)))
         XCTAssertEqual(scored.tokens, [])
         XCTAssertEqual(scored.prompt.count, prompt.count)

@@ -47,6 +47,61 @@ final class ServerTests: XCTestCase {
         return error["code"] as? String
     }
 
+    /// The JSON events of a streamed answer, checking that it ends with `[DONE]`; heartbeat comments skipped.
+    static func events(_ response: TestResponse, file: StaticString = #filePath, line: UInt = #line) throws -> [[String: Any]] {
+        let events = String(buffer: response.body).components(separatedBy: "\n\n").filter { !$0.isEmpty && !$0.hasPrefix(":") }
+        XCTAssertEqual(events.last, "data: [DONE]", file: file, line: line)
+        return try events.dropLast().map { event -> [String: Any] in
+            XCTAssertTrue(event.hasPrefix("data: "), event, file: file, line: line)
+            return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(event.dropFirst(6).utf8)) as? [String: Any], file: file, line: line)
+        }
+    }
+
+    /// When the model's next token is its end of text, lm-evaluation-harness still finds one entry per prompt
+    /// token plus the generated one (it reads `token_logprobs[ctxlen:-1]`), as vLLM lists it; the text has
+    /// no trace of it.
+    func testAStopTokenIsListedInTheLogprobsAsLMEvalExpects() async throws {
+        let prompt = served.tokenizer.encode("The quick brown fox")
+        let session = InferenceSession(model: served.model)
+        // The logits live in the session: it must outlive the copy.
+        let logits = try withExtendedLifetime(session) { Array(try session.feed(prompt)) }
+        let next = Int32(logits.indices.max { logits[$0] < logits[$1] }!)
+        let configURL = folder.appendingPathComponent("config.json")
+        var config = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+        config["eos_token_id"] = Int(next)
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        served = try ServedModel.load(folder: folder, name: "tiny")
+        let promptIds = prompt.map(Int.init)
+        let promptText = served.tokenizer.decode(prompt, skipSpecialTokens: false), stopText = served.tokenText(next)
+        try await withServer { client in
+            let body: [String: Any] = ["prompt": promptIds, "max_tokens": 1, "logprobs": 1, "echo": true, "temperature": 0]
+            let answer = try Self.json(try await Self.post(client, "/v1/completions", body))
+            let choice = try XCTUnwrap((answer["choices"] as? [[String: Any]])?.first)
+            XCTAssertEqual(choice["finish_reason"] as? String, "stop")
+            XCTAssertEqual(choice["text"] as? String, promptText)
+            let logprobs = try XCTUnwrap(choice["logprobs"] as? [String: Any])
+            let tokenLogprobs = try XCTUnwrap(logprobs["token_logprobs"] as? [Any])
+            XCTAssertEqual(tokenLogprobs.count, prompt.count + 1)
+            XCTAssertEqual((logprobs["tokens"] as? [String])?.last, stopText)
+            let top = try XCTUnwrap((logprobs["top_logprobs"] as? [Any])?.last as? [String: Double])
+            XCTAssertEqual(top.values.max(), tokenLogprobs.last as? Double)
+            XCTAssertEqual((answer["usage"] as? [String: Int])?["completion_tokens"], 1)
+
+            // Streamed, the stop token's entry comes with the finish reason.
+            var streaming = body
+            streaming["stream"] = true
+            let chunks = try Self.events(try await Self.post(client, "/v1/completions", streaming))
+            let entries = chunks.compactMap { (($0["choices"] as? [[String: Any]])?.first?["logprobs"] as? [String: Any])?["token_logprobs"] as? [Any] }
+            XCTAssertEqual(entries.reduce(0) { $0 + $1.count }, prompt.count + 1)
+            XCTAssertEqual((chunks.last?["choices"] as? [[String: Any]])?.first?["finish_reason"] as? String, "stop")
+
+            // Echo without logprobs streams the prompt's text first.
+            let echoed = try Self.events(try await Self.post(client, "/v1/completions", ["prompt": "The quick", "max_tokens": 2, "echo": true,
+                                                                                         "stream": true]))
+            XCTAssertEqual((echoed.first?["choices"] as? [[String: Any]])?.first?["text"] as? String, "The quick")
+        }
+    }
+
     func testModelsHealthAndTokenizerEndpoints() async throws {
         let tokenizer = served.tokenizer
         try await withServer { client in
@@ -64,6 +119,11 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(tokens?.last, Int(tokenizer.endOfTextId!))
             let back = try Self.json(try await Self.post(client, "/detokenize", ["tokens": tokens ?? []]))["prompt"] as? String
             XCTAssertEqual(back, text)
+            // A chat ends with the assistant's opening unless add_generation_prompt is false, as in vLLM.
+            let messages = [["role": "user", "content": "Hi"]]
+            let withOpening = try Self.json(try await Self.post(client, "/tokenize", ["messages": messages]))["count"] as? Int
+            let without = try Self.json(try await Self.post(client, "/tokenize", ["messages": messages, "add_generation_prompt": false]))["count"] as? Int
+            XCTAssertLessThan(without ?? .max, withOpening ?? 0)
         }
     }
 
@@ -151,12 +211,7 @@ final class ServerTests: XCTestCase {
                 "messages": messages, "max_tokens": 5, "temperature": 0, "stream": true, "stream_options": ["include_usage": true],
             ])
             XCTAssertEqual(stream.headers[.contentType], "text/event-stream")
-            let events = String(buffer: stream.body).components(separatedBy: "\n\n").filter { !$0.isEmpty }
-            XCTAssertEqual(events.last, "data: [DONE]")
-            let chunks = try events.dropLast().map { event -> [String: Any] in
-                XCTAssertTrue(event.hasPrefix("data: "))
-                return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(event.dropFirst(6).utf8)) as? [String: Any])
-            }
+            let chunks = try Self.events(stream)
             var streamed = ""
             for chunk in chunks {
                 XCTAssertEqual(chunk["object"] as? String, "chat.completion.chunk")
@@ -186,6 +241,18 @@ final class ServerTests: XCTestCase {
             try Self.assertError(missing, .badRequest)
             let badToken = try await Self.post(client, "/v1/completions", ["prompt": [1, 99999], "max_tokens": 1])
             try Self.assertError(badToken, .badRequest)
+            // A max_tokens near Int.max would wrap prompt + answer around under -Ounchecked.
+            let endless = try await Self.post(client, "/v1/completions", ["prompt": "hi", "max_tokens": Int.max - 1])
+            XCTAssertEqual(try Self.assertError(endless, .badRequest), "context_length_exceeded")
+            let crowd = try await Self.post(client, "/v1/completions", ["prompt": Array(repeating: [5], count: 100), "n": 11, "max_tokens": 1])
+            try Self.assertError(crowd, .badRequest)
+            let longStop = try await Self.post(client, "/v1/completions", ["prompt": "hi", "stop": [String(repeating: "é", count: 129)]])
+            try Self.assertError(longStop, .badRequest)
+            let manyStops = try await Self.post(client, "/v1/completions", ["prompt": "hi", "max_tokens": 1, "stop": (0..<17).map { "s\($0)" }])
+            try Self.assertError(manyStops, .badRequest)
+            let options = try await Self.post(client, "/v1/chat/completions", ["messages": [["role": "user", "content": "hi"]],
+                                                                                "stream_options": ["include_usage": true]])
+            XCTAssertEqual(((try Self.json(options))["error"] as? [String: Any])?["param"] as? String, "stream_options")
             try Self.assertError(try await client.execute(uri: "/v1/nothing", method: .get), .notFound)
             let huge = try await Self.post(client, "/v1/completions", ["prompt": String(repeating: "a", count: 70 << 10)])
             try Self.assertError(huge, .contentTooLarge)
@@ -207,6 +274,12 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(allowed.status, .ok)
             let health = try await client.execute(uri: "/health", method: .get)
             XCTAssertEqual(health.status, .ok)
+            // The router skips empty path segments; the key check must see the same path.
+            try Self.assertError(try await client.execute(uri: "//v1/models", method: .get), .unauthorized)
+            try Self.assertError(try await Self.post(client, "//v1/completions", ["prompt": "The", "max_tokens": 1]), .unauthorized)
+            // The tokenizer stays open, as vLLM leaves it for lm-evaluation-harness's remote tokenizer.
+            let tokenized = try await Self.post(client, "/tokenize", ["prompt": "The"])
+            XCTAssertEqual(tokenized.status, .ok)
         }
     }
 
