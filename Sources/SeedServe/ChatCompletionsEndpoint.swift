@@ -49,11 +49,11 @@ struct ChatCompletionsEndpoint: Sendable {
         if request.stream ?? false {
             let includeUsage = request.streamOptions?.includeUsage ?? false
             let served = served
-            let textChunk = TextChunkJSON(context, object: "chat.completion.chunk")
+            let textChunk = TextChunkJSON(context, object: "chat.completion.chunk", nullUsage: includeUsage)
             return ServerSentEvents.response(ServerSentEvents.produce { out in
                 func chunk(_ choices: [ChatChoice], usage: Usage? = nil) -> Data {
                     ResponseJSON.encode(ChatCompletionResponse(id: context.id, object: "chat.completion.chunk", created: context.created,
-                                                               model: context.model, choices: choices, usage: usage))
+                                                               model: context.model, choices: choices, usage: usage, nullUsage: includeUsage))
                 }
                 for j in 0..<n { out.yield(chunk([ChatChoice(index: j, delta: ChatMessageOut(role: "assistant", content: ""))])) }
                 var completion = 0

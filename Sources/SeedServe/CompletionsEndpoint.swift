@@ -53,7 +53,7 @@ struct CompletionsEndpoint: Sendable {
         if request.stream ?? false {
             let includeUsage = request.streamOptions?.includeUsage ?? false
             let served = served
-            let textChunk = TextChunkJSON(context, object: "text_completion")
+            let textChunk = TextChunkJSON(context, object: "text_completion", nullUsage: includeUsage)
             let echoedAlone = echo && topLogprobs == nil ? plans.map(\.index) : []
             return ServerSentEvents.response(ServerSentEvents.produce { out in
                 // Without logprobs nothing scores the prompt, so no prompt event comes: its text goes out first.
@@ -92,7 +92,8 @@ struct CompletionsEndpoint: Sendable {
                             choice.logprobs = entries
                         }
                     }
-                    out.yield(ResponseJSON.encode(CompletionResponse(id: context.id, created: context.created, model: context.model, choices: [choice])))
+                    out.yield(ResponseJSON.encode(CompletionResponse(id: context.id, created: context.created, model: context.model, choices: [choice],
+                                                                     nullUsage: includeUsage)))
                 }
                 metrics.recordTokens(prompt: promptTokens, generated: completion)
                 if includeUsage {

@@ -55,6 +55,7 @@ struct CompletionLogprobs: Encodable {
     static func characters(in bytes: [UInt8]) -> Int { bytes.filter { $0 & 0xC0 != 0x80 }.count }
 }
 
+/// Fields without a value are sent as null, not left out, as OpenAI's reference shows them.
 struct CompletionChoice: Encodable {
     var index: Int
     var text: String
@@ -62,6 +63,14 @@ struct CompletionChoice: Encodable {
     var finishReason: String?
 
     enum CodingKeys: String, CodingKey { case index, text, logprobs, finishReason = "finish_reason" }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(index, forKey: .index)
+        try c.encode(text, forKey: .text)
+        try c.encode(logprobs, forKey: .logprobs)
+        try c.encode(finishReason, forKey: .finishReason)
+    }
 }
 
 struct CompletionResponse: Encodable {
@@ -71,6 +80,20 @@ struct CompletionResponse: Encodable {
     var model: String
     var choices: [CompletionChoice]
     var usage: Usage?
+    /// A chunk of a stream that reports its usage at the end: OpenAI sends `"usage": null` in every other.
+    var nullUsage = false
+
+    enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(object, forKey: .object)
+        try c.encode(created, forKey: .created)
+        try c.encode(model, forKey: .model)
+        try c.encode(choices, forKey: .choices)
+        try ResponseJSON.encodeUsage(usage, null: nullUsage, in: &c, forKey: .usage)
+    }
 }
 
 /// Log-probabilities in the chat shape: one entry per answer token with its bytes and alternatives.
@@ -107,6 +130,8 @@ struct ChatMessageOut: Encodable {
     var content: String?
 }
 
+/// A message (whole answers) or a delta (chunks), the other left out; logprobs and finish_reason null when
+/// they have no value, as OpenAI sends them.
 struct ChatChoice: Encodable {
     var index: Int
     var message: ChatMessageOut?
@@ -115,6 +140,15 @@ struct ChatChoice: Encodable {
     var finishReason: String?
 
     enum CodingKeys: String, CodingKey { case index, message, delta, logprobs, finishReason = "finish_reason" }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(index, forKey: .index)
+        try c.encodeIfPresent(message, forKey: .message)
+        try c.encodeIfPresent(delta, forKey: .delta)
+        try c.encode(logprobs, forKey: .logprobs)
+        try c.encode(finishReason, forKey: .finishReason)
+    }
 }
 
 struct ChatCompletionResponse: Encodable {
@@ -124,6 +158,20 @@ struct ChatCompletionResponse: Encodable {
     var model: String
     var choices: [ChatChoice]
     var usage: Usage?
+    /// As in `CompletionResponse`.
+    var nullUsage = false
+
+    enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(object, forKey: .object)
+        try c.encode(created, forKey: .created)
+        try c.encode(model, forKey: .model)
+        try c.encode(choices, forKey: .choices)
+        try ResponseJSON.encodeUsage(usage, null: nullUsage, in: &c, forKey: .usage)
+    }
 }
 
 enum ResponseJSON {
@@ -132,6 +180,11 @@ enum ResponseJSON {
         encoder.outputFormatting = [.withoutEscapingSlashes]
         // Everything encoded here is strings, integers and finite doubles.
         return (try? encoder.encode(value)) ?? Data("{}".utf8)
+    }
+
+    /// The usage when there is one, null when `null` asks for it, nothing otherwise.
+    static func encodeUsage<Key: CodingKey>(_ usage: Usage?, null: Bool, in c: inout KeyedEncodingContainer<Key>, forKey key: Key) throws {
+        if let usage { try c.encode(usage, forKey: key) } else if null { try c.encodeNil(forKey: key) }
     }
 
     static func newId(_ prefix: String) -> String {

@@ -7,8 +7,11 @@ import Foundation
 struct TextChunkJSON: Sendable {
     /// `{"id":…,"object":…,"created":…,"model":…,"choices":[{"index":`
     private let head: [UInt8]
+    /// What closes the chunk after the choice: `]}`, or `],"usage":null}` in a stream that reports usage
+    /// at its end (OpenAI's other chunks then carry a null usage).
+    private let tail: [UInt8]
 
-    init(_ context: ResponseContext, object: String) {
+    init(_ context: ResponseContext, object: String, nullUsage: Bool = false) {
         var head: [UInt8] = []
         head += Array("{\"id\":".utf8)
         Self.appendString(context.id, to: &head)
@@ -18,25 +21,29 @@ struct TextChunkJSON: Sendable {
         Self.appendString(context.model, to: &head)
         head += Array(",\"choices\":[{\"index\":".utf8)
         self.head = head
+        tail = Array((nullUsage ? "],\"usage\":null}" : "]}").utf8)
     }
 
-    /// A legacy completions chunk: `choices[0]` is `{"index": index, "text": text}`.
+    /// A legacy completions chunk: `choices[0]` is `{"index": index, "text": text, "logprobs": null,
+    /// "finish_reason": null}`.
     func completion(index: Int, text: String) -> Data {
-        chunk(index: index, field: ",\"text\":", text: text, close: "}]}")
+        chunk(index: index, field: ",\"text\":", text: text, close: ",\"logprobs\":null,\"finish_reason\":null}")
     }
 
-    /// A chat completions chunk: `choices[0]` is `{"index": index, "delta": {"content": text}}`.
+    /// A chat completions chunk: `choices[0]` is `{"index": index, "delta": {"content": text}, "logprobs": null,
+    /// "finish_reason": null}`.
     func chatDelta(index: Int, content: String) -> Data {
-        chunk(index: index, field: ",\"delta\":{\"content\":", text: content, close: "}}]}")
+        chunk(index: index, field: ",\"delta\":{\"content\":", text: content, close: "},\"logprobs\":null,\"finish_reason\":null}")
     }
 
     private func chunk(index: Int, field: StaticString, text: String, close: StaticString) -> Data {
         var bytes = head
-        bytes.reserveCapacity(head.count + text.utf8.count + 40)
+        bytes.reserveCapacity(head.count + text.utf8.count + 80)
         bytes += Array(String(index).utf8)
         field.withUTF8Buffer { bytes += $0 }
         Self.appendString(text, to: &bytes)
         close.withUTF8Buffer { bytes += $0 }
+        bytes += tail
         return Data(bytes)
     }
 

@@ -14,18 +14,27 @@ final class TextChunkJSONTests: XCTestCase {
     /// The written chunk is valid JSON and says what `JSONEncoder` says, for every text.
     func testChunksSayWhatTheEncoderSays() throws {
         let context = ResponseContext(id: "cmpl-\"odd\\id", created: 1_795_686_599, model: "demo/model \"q\"")
-        let completions = TextChunkJSON(context, object: "text_completion")
-        let chat = TextChunkJSON(context, object: "chat.completion.chunk")
-        for (i, text) in Self.texts.enumerated() {
-            let index = i * 7
-            let expected = ResponseJSON.encode(CompletionResponse(id: context.id, created: context.created, model: context.model,
-                                                                  choices: [CompletionChoice(index: index, text: text)]))
-            XCTAssertEqual(try object(completions.completion(index: index, text: text)), try object(expected), text)
-            let expectedChat = ResponseJSON.encode(ChatCompletionResponse(id: context.id, object: "chat.completion.chunk", created: context.created,
-                                                                          model: context.model,
-                                                                          choices: [ChatChoice(index: index, delta: ChatMessageOut(content: text))]))
-            XCTAssertEqual(try object(chat.chatDelta(index: index, content: text)), try object(expectedChat), text)
+        for nullUsage in [false, true] {
+            let completions = TextChunkJSON(context, object: "text_completion", nullUsage: nullUsage)
+            let chat = TextChunkJSON(context, object: "chat.completion.chunk", nullUsage: nullUsage)
+            for (i, text) in Self.texts.enumerated() {
+                let index = i * 7
+                let expected = ResponseJSON.encode(CompletionResponse(id: context.id, created: context.created, model: context.model,
+                                                                      choices: [CompletionChoice(index: index, text: text)], nullUsage: nullUsage))
+                XCTAssertEqual(try object(completions.completion(index: index, text: text)), try object(expected), text)
+                let expectedChat = ResponseJSON.encode(ChatCompletionResponse(id: context.id, object: "chat.completion.chunk",
+                                                                              created: context.created, model: context.model,
+                                                                              choices: [ChatChoice(index: index, delta: ChatMessageOut(content: text))],
+                                                                              nullUsage: nullUsage))
+                XCTAssertEqual(try object(chat.chatDelta(index: index, content: text)), try object(expectedChat), text)
+            }
         }
+        // Fields without a value are null, not absent, as in OpenAI's chunks.
+        let chunk = try object(TextChunkJSON(context, object: "text_completion", nullUsage: true).completion(index: 0, text: "a"))
+        XCTAssertTrue(chunk["usage"] is NSNull)
+        let choice = try XCTUnwrap((chunk["choices"] as? [NSDictionary])?.first)
+        XCTAssertTrue(choice["finish_reason"] is NSNull)
+        XCTAssertTrue(choice["logprobs"] is NSNull)
     }
 
     /// The exact bytes: the short escapes, `\u00XX` for other control characters, UTF-8 and slashes as they are.
