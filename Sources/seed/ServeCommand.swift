@@ -10,7 +10,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Run or model folder (config.json, model.safetensors, tokenizer.json).") var model: String
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8080
-    @Option(name: .customLong("api-key-env"), help: "Environment variable holding the API key that /v1/ requests must send as a Bearer token.")
+    @Option(name: .customLong("api-key-env"), help: "Environment variable holding the API key that requests must send as a Bearer token (all but health, metrics and the tokenizer endpoints).")
     var apiKeyEnv: String?
     @Option(name: .customLong("model-name"), help: "Name that clients use for the model (default: the folder's name).") var modelName: String?
     @Option(name: .customLong("max-batch"), help: "Sequences decoded together in one step.") var maxBatch = 16
