@@ -78,7 +78,7 @@ struct ChatCompletionsEndpoint: Sendable {
             })
         }
 
-        return JSONResponse.whileGenerating {
+        return try await JSONResponse.whileGenerating {
             var choices = (0..<n).map { j in
                 ChatChoice(index: j, message: ChatMessageOut(role: "assistant", content: ""), logprobs: wantsLogprobs ? ChatLogprobs() : nil)
             }

@@ -105,8 +105,10 @@ struct ChoiceDecoder {
             let rest = stopped ? release : release + stops.flush()
             var out: [ChoiceEvent] = []
             if !rest.isEmpty || !heldTokens.isEmpty { out.append(.text(rest, tokens: heldTokens)) }
-            // A stop string found in the held text ended the answer before the stop token.
-            out.append(.finished(stopped ? .stop : reason, completionTokens: generated, endToken: stopped ? nil : endToken))
+            // A stop string found in the held text ended the answer before the stop token, which then neither
+            // counts nor shows.
+            let counted = stopped && endToken != nil ? generated - 1 : generated
+            out.append(.finished(stopped ? .stop : reason, completionTokens: counted, endToken: stopped ? nil : endToken))
             return out
         }
     }

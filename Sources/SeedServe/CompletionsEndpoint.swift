@@ -103,7 +103,7 @@ struct CompletionsEndpoint: Sendable {
             })
         }
 
-        return JSONResponse.whileGenerating { [plans] in
+        return try await JSONResponse.whileGenerating { [plans] in
             var choices = plans.map { plan -> CompletionChoice in
                 let prompt = promptFor(plan.index)
                 var choice = CompletionChoice(index: plan.index, text: echo ? served.tokenizer.decode(prompt, skipSpecialTokens: false) : "")
@@ -138,49 +138,6 @@ struct ResponseContext: Sendable {
     var id: String
     var created: Int
     var model: String
-}
-
-enum JSONResponse {
-    static func ok(_ json: Data) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
-    }
-
-    /// How often a waiting answer sends a space (JSON allows leading whitespace).
-    static let heartbeat: Duration = .milliseconds(500)
-
-    /// A JSON answer that takes a while to make (a whole generation): the head goes out at once, then a
-    /// space every `heartbeat` until the JSON is ready. A space that cannot be written means the client
-    /// went away, and leaving the task group cancels `make`, which drops its sequences from the engine.
-    static func whileGenerating(_ make: @escaping @Sendable () async throws -> Data) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            let json: Data
-            do {
-                json = try await withThrowingTaskGroup(of: Data?.self) { group in
-                    group.addTask { try await make() }
-                    while true {
-                        group.addTask {
-                            try await Task.sleep(for: heartbeat)
-                            return nil
-                        }
-                        if let ready = try await group.next(), let json = ready {
-                            group.cancelAll()
-                            return json
-                        }
-                        try await writer.write(ByteBuffer(string: " "))
-                    }
-                }
-            } catch let error as APIError {
-                // The status line has gone out already: the body still says what failed, in OpenAI's shape.
-                json = error.json
-            }
-            try await writer.write(ByteBuffer(bytes: json))
-            try await writer.finish(nil)
-        })
-    }
 }
 
 extension Duration {

@@ -181,7 +181,8 @@ public final class GenerationEngine: @unchecked Sendable {
             if !active.isEmpty {
                 let started = ContinuousClock.now
                 let rows = step()
-                finished = StepRecord(rows: rows, seconds: (ContinuousClock.now - started).seconds)
+                // A step whose every chunk failed its checks ran nothing: it is not one for the statistics.
+                if rows.decoding + rows.prompt > 0 { finished = StepRecord(rows: rows, seconds: (ContinuousClock.now - started).seconds) }
             }
             publishCounts(adding: finished)
         }
@@ -224,6 +225,12 @@ public final class GenerationEngine: @unchecked Sendable {
         }
         for s in active {
             guard let token = s.pendingToken, let cache = s.cache else { continue }
+            // A request that reaches its cache's end (the engine's callers check the context first) ends there,
+            // as an answer that ran out of room does.
+            if cache.length >= cache.capacity {
+                finish(s, .length)
+                continue
+            }
             _ = add(SequenceChunk(cache: cache, tokens: [token], logits: .last), of: s)
         }
         // Prompts still being read share `prefillChunk` tokens, oldest first: eight short prompts that

@@ -44,8 +44,10 @@ enum RequestValidation {
         guard strings.count <= maxStopStrings else {
             throw APIError.invalidRequest("'stop' takes at most \(maxStopStrings) strings (got \(strings.count))", param: "stop")
         }
+        // Bytes too: a character may be any number of combining scalars.
         if let long = strings.first(where: { $0.utf8.count > 4 * maxStopCharacters || $0.count > maxStopCharacters }) {
-            throw APIError.invalidRequest("A stop string has at most \(maxStopCharacters) characters (got \(long.count))", param: "stop")
+            throw APIError.invalidRequest("A stop string has at most \(maxStopCharacters) characters and \(4 * maxStopCharacters) bytes "
+                                          + "(got \(long.count) and \(long.utf8.count))", param: "stop")
         }
         return strings
     }

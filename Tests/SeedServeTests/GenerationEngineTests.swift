@@ -225,4 +225,25 @@ final class GenerationEngineTests: XCTestCase {
             XCTAssertEqual(tokens, expected, "reader cancelled after \(delay) µs")
         }
     }
+
+    /// A sequence that the forward pass would refuse fails alone: the others of its step go on.
+    func testASequenceThatCannotRunFailsAloneAndTheStepGoesOn() async throws {
+        let engine = GenerationEngine(model: served.model)
+        defer { engine.stop() }
+        let greedy = SamplingParameters(temperature: 0)
+        let good = GenerationRequest(prompt: served.tokenizer.encode("The quick"), maxTokens: 3, sampling: greedy)
+        let bad = GenerationRequest(prompt: [1, Int32(served.model.config.vocabSize)], maxTokens: 3, sampling: greedy)
+        let streams = engine.submit([bad, good])
+        do {
+            _ = try await collect(streams[0])
+            XCTFail("a token outside the vocabulary cannot run")
+        } catch let error as APIError {
+            XCTAssertEqual(error.status, .internalServerError)
+        }
+        let answer = try await collect(streams[1])
+        XCTAssertEqual(answer.tokens.count, 3)
+        XCTAssertEqual(answer.reason, .length)
+        let alone = try await collect(engine.submit(good))
+        XCTAssertEqual(answer.tokens, alone.tokens)
+    }
 }

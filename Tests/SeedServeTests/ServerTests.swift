@@ -220,6 +220,9 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(streamed, answer, "greedy streaming gives the same answer")
             XCTAssertEqual((chunks.last?["choices"] as? [Any])?.count, 0)
             XCTAssertNotNil((chunks.last?["usage"] as? [String: Int])?["completion_tokens"])
+            // With include_usage the other chunks carry a null usage, and a choice without a value a null one.
+            XCTAssertTrue(chunks.dropLast().allSatisfy { $0["usage"] is NSNull })
+            XCTAssertTrue((chunks.first?["choices"] as? [[String: Any]])?.first?["finish_reason"] is NSNull)
         }
     }
 
@@ -280,6 +283,19 @@ final class ServerTests: XCTestCase {
             // The tokenizer stays open, as vLLM leaves it for lm-evaluation-harness's remote tokenizer.
             let tokenized = try await Self.post(client, "/tokenize", ["prompt": "The"])
             XCTAssertEqual(tokenized.status, .ok)
+            let slashes = try await client.execute(uri: "//health/", method: .get)
+            XCTAssertEqual(slashes.status, .ok)
+        }
+    }
+
+    /// A failure that comes before the answer has started (here the engine has stopped) gets its own status,
+    /// not a 200 whose body is an error.
+    func testAnEarlyFailureKeepsItsStatus() async throws {
+        let server = SeedServer(served: served, configuration: ServerConfiguration(port: 0))
+        server.engine.stop()
+        try await server.application().test(.live) { client in
+            let whole = try await Self.post(client, "/v1/completions", ["prompt": "The", "max_tokens": 2])
+            try Self.assertError(whole, .internalServerError)
         }
     }
 
