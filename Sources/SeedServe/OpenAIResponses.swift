@@ -73,13 +73,14 @@ struct CompletionChoice: Encodable {
     }
 }
 
-struct CompletionResponse: Encodable {
+/// What every answer and chunk of both endpoints is made of around its choices.
+struct ResponseEnvelope<Choice: Encodable>: Encodable {
     var id: String
-    var object = "text_completion"
+    var object: String
     var created: Int
     var model: String
-    var choices: [CompletionChoice]
-    var usage: Usage?
+    var choices: [Choice]
+    var usage: Usage? = nil
     /// A chunk of a stream that reports its usage at the end: OpenAI sends `"usage": null` in every other.
     var nullUsage = false
 
@@ -92,7 +93,16 @@ struct CompletionResponse: Encodable {
         try c.encode(created, forKey: .created)
         try c.encode(model, forKey: .model)
         try c.encode(choices, forKey: .choices)
-        try ResponseJSON.encodeUsage(usage, null: nullUsage, in: &c, forKey: .usage)
+        if let usage { try c.encode(usage, forKey: .usage) } else if nullUsage { try c.encodeNil(forKey: .usage) }
+    }
+}
+
+typealias CompletionResponse = ResponseEnvelope<CompletionChoice>
+typealias ChatCompletionResponse = ResponseEnvelope<ChatChoice>
+
+extension ResponseEnvelope where Choice == CompletionChoice {
+    init(id: String, created: Int, model: String, choices: [CompletionChoice], usage: Usage? = nil, nullUsage: Bool = false) {
+        self.init(id: id, object: "text_completion", created: created, model: model, choices: choices, usage: usage, nullUsage: nullUsage)
     }
 }
 
@@ -151,40 +161,12 @@ struct ChatChoice: Encodable {
     }
 }
 
-struct ChatCompletionResponse: Encodable {
-    var id: String
-    var object: String
-    var created: Int
-    var model: String
-    var choices: [ChatChoice]
-    var usage: Usage?
-    /// As in `CompletionResponse`.
-    var nullUsage = false
-
-    enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(object, forKey: .object)
-        try c.encode(created, forKey: .created)
-        try c.encode(model, forKey: .model)
-        try c.encode(choices, forKey: .choices)
-        try ResponseJSON.encodeUsage(usage, null: nullUsage, in: &c, forKey: .usage)
-    }
-}
-
 enum ResponseJSON {
     static func encode(_ value: some Encodable) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         // Everything encoded here is strings, integers and finite doubles.
         return (try? encoder.encode(value)) ?? Data("{}".utf8)
-    }
-
-    /// The usage when there is one, null when `null` asks for it, nothing otherwise.
-    static func encodeUsage<Key: CodingKey>(_ usage: Usage?, null: Bool, in c: inout KeyedEncodingContainer<Key>, forKey key: Key) throws {
-        if let usage { try c.encode(usage, forKey: key) } else if null { try c.encodeNil(forKey: key) }
     }
 
     static func newId(_ prefix: String) -> String {
