@@ -35,23 +35,7 @@ public enum ServeBenchmark {
         let c = model.config
         var random = SeededRandom(seed: 1)
         let prompt = (0..<min(promptTokens, c.context - 1)).map { _ in Int32(random.nextIndex(below: c.vocabSize)) }
-        let generator = Generator(model: model)
-        let greedy = SamplingParameters(temperature: 0)
-        let steps = min(decodeTokens, c.context - 9)
-        _ = try generator.generate(prompt: Array(prompt.prefix(8)), maxTokens: 4, sampling: greedy)
-        // Runs of a small model last milliseconds, where one preemption moves the figure: repeat for half
-        // a second at least and count every run.
-        var decodeTokens = 0, decodeSeconds = 0.0
-        while decodeSeconds < 0.5 {
-            var times: [ContinuousClock.Instant] = []
-            try generator.generate(prompt: Array(prompt.prefix(8)), maxTokens: steps, sampling: greedy) { _ in
-                times.append(.now)
-                return true
-            }
-            decodeTokens += times.count - 1
-            decodeSeconds += (times.last! - times.first!).seconds
-        }
-        let decode = Double(decodeTokens) / decodeSeconds
+        let decode = try decodeRate(model: model, decodeTokens: decodeTokens)
 
         let session = InferenceSession(model: model, chunk: 512)
         try session.feed(Array(prompt.prefix(32)))
@@ -65,6 +49,30 @@ public enum ServeBenchmark {
         return GenerateFigures(decodeTokensPerSecond: decode, promptRuns: rates, promptTokens: prompt.count,
                                bytesPerToken: Double(model.matmulParameterCount * MemoryLayout<Float>.size),
                                bandwidthBytesPerSecond: readBandwidth())
+    }
+
+    /// Tokens/s of greedy decoding as `seed generate` runs it: `decodeTokens` after a short prompt. Runs of a
+    /// small model last milliseconds, where one preemption moves the figure: they repeat for half a second at
+    /// least and every one counts.
+    public static func decodeRate(model: LlamaModel, decodeTokens: Int) throws -> Double {
+        let c = model.config
+        var random = SeededRandom(seed: 1)
+        let prompt = (0..<8).map { _ in Int32(random.nextIndex(below: c.vocabSize)) }
+        let generator = Generator(model: model)
+        let greedy = SamplingParameters(temperature: 0)
+        let steps = min(decodeTokens, c.context - 9)
+        _ = try generator.generate(prompt: prompt, maxTokens: 4, sampling: greedy)
+        var tokens = 0, seconds = 0.0
+        while seconds < 0.5 {
+            var times: [ContinuousClock.Instant] = []
+            try generator.generate(prompt: prompt, maxTokens: steps, sampling: greedy) { _ in
+                times.append(.now)
+                return true
+            }
+            tokens += times.count - 1
+            seconds += (times.last! - times.first!).seconds
+        }
+        return Double(tokens) / seconds
     }
 
     /// One engine step of `rows` decoding sequences, each past a prompt of `position` tokens (attention's

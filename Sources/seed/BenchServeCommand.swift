@@ -61,13 +61,18 @@ struct BenchServeCommand: AsyncParsableCommand {
             for count in [1, streams] { alone[count] = try ServeBenchmark.batchedStep(model: served.model, rows: count, position: middle) }
             var one: ServeBenchmark.ServerFigures?
             for count in [1, streams] {
+                // This VM's speed drifts within a minute: the stream is also set against generate run just before.
+                let nearby = count == 1 ? try ServeBenchmark.decodeRate(model: served.model, decodeTokens: decodeTokens) : nil
                 let before = server.engine.statistics
                 let s = try await ServeBenchmark.server(baseURL: base, model: "bench", streams: count, prompt: prompt, maxTokens: answerTokens)
                 let engine = server.engine.statistics.since(before)
                 if count == 1 { one = s }
                 var line = String(format: "server, %d stream%@: time to first token %.1f ms, %.1f tokens/s per stream, %.1f tokens/s in all",
                                   count, count == 1 ? "" : "s", s.medianTimeToFirstToken * 1000, s.perStreamTokensPerSecond, s.totalTokensPerSecond)
-                if count == 1 { line += String(format: " (%.0f%% of generate)", s.perStreamTokensPerSecond / g.decodeTokensPerSecond * 100) }
+                if let nearby {
+                    line += String(format: " (%.0f%% of generate, %.0f%% of its %.1f tokens/s just before)", s.perStreamTokensPerSecond / g.decodeTokensPerSecond * 100,
+                                   s.perStreamTokensPerSecond / nearby * 100, nearby)
+                }
                 if count > 1, let one { line += String(format: " (%.2f× one stream)", s.totalTokensPerSecond / one.totalTokensPerSecond) }
                 print(line)
                 print(engineLine(engine, streams: count, alone: alone[count], nice: server.engine.threadNice))
