@@ -95,8 +95,6 @@ struct ChoiceDecoder {
             defer { heldTokens = [] }
             return [.text(release, tokens: heldTokens)]
         case .endToken(let scored):
-            // Counted as generated, as vLLM and OpenAI count it; the text has none of it.
-            generated += 1
             endToken = scored
             return []
         case .finished(let reason):
@@ -105,10 +103,10 @@ struct ChoiceDecoder {
             let rest = stopped ? release : release + stops.flush()
             var out: [ChoiceEvent] = []
             if !rest.isEmpty || !heldTokens.isEmpty { out.append(.text(rest, tokens: heldTokens)) }
-            // A stop string found in the held text ended the answer before the stop token, which then neither
-            // counts nor shows.
-            let counted = stopped && endToken != nil ? generated - 1 : generated
-            out.append(.finished(stopped ? .stop : reason, completionTokens: counted, endToken: stopped ? nil : endToken))
+            // The stop token counts as generated, as vLLM and OpenAI count it, unless a stop string found in the
+            // held text ended the answer before it: then it neither counts nor shows.
+            let end = stopped ? nil : endToken
+            out.append(.finished(stopped ? .stop : reason, completionTokens: generated + (end == nil ? 0 : 1), endToken: end))
             return out
         }
     }

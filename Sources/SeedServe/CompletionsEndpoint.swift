@@ -49,6 +49,7 @@ struct CompletionsEndpoint: Sendable {
             metrics.recordFirstToken(seconds: (ContinuousClock.now - started).seconds)
         }
         let promptFor = { (index: Int) in prompts[index / n] }
+        let promptText = { [served] (index: Int) in served.tokenizer.decode(promptFor(index), skipSpecialTokens: false) }
         let characters = { [served] (tokens: [Int32]) in CompletionLogprobs.characters(in: served.tokenizer.decodeBytes(tokens)) }
         if request.stream ?? false {
             let includeUsage = request.streamOptions?.includeUsage ?? false
@@ -58,11 +59,15 @@ struct CompletionsEndpoint: Sendable {
             return ServerSentEvents.response(ServerSentEvents.produce { out in
                 // Without logprobs nothing scores the prompt, so no prompt event comes: its text goes out first.
                 for index in echoedAlone {
-                    out.yield(textChunk.completion(index: index, text: served.tokenizer.decode(promptFor(index), skipSpecialTokens: false)))
+                    out.yield(textChunk.completion(index: index, text: promptText(index)))
                 }
                 var completion = 0
                 // Where each choice's next token starts, in characters of the text the client has received.
                 var offsets = [Int: Int]()
+                // Log-probabilities that continue a choice's text from where the client's copy ends.
+                func continuing(_ index: Int) -> CompletionLogprobs {
+                    CompletionLogprobs(startOffset: offsets[index] ?? (echo ? 0 : characters(promptFor(index))))
+                }
                 for try await (index, event) in events {
                     var choice = CompletionChoice(index: index, text: "")
                     switch event {
@@ -71,7 +76,7 @@ struct CompletionsEndpoint: Sendable {
                         var entries = CompletionLogprobs(startOffset: 0)
                         for s in scored { entries.append(s, served: served) }
                         offsets[index] = entries.offset
-                        choice.text = served.tokenizer.decode(promptFor(index), skipSpecialTokens: false)
+                        choice.text = promptText(index)
                         choice.logprobs = entries
                     case .text(let text, let tokens):
                         guard topLogprobs != nil else {
@@ -79,7 +84,7 @@ struct CompletionsEndpoint: Sendable {
                             continue
                         }
                         choice.text = text
-                        var entries = CompletionLogprobs(startOffset: offsets[index] ?? (echo ? 0 : characters(promptFor(index))))
+                        var entries = continuing(index)
                         for t in tokens { entries.append(t, served: served) }
                         offsets[index] = entries.offset
                         choice.logprobs = entries
@@ -87,7 +92,7 @@ struct CompletionsEndpoint: Sendable {
                         completion += tokens
                         choice.finishReason = reason.rawValue
                         if let endToken, topLogprobs != nil {
-                            var entries = CompletionLogprobs(startOffset: offsets[index] ?? (echo ? 0 : characters(promptFor(index))))
+                            var entries = continuing(index)
                             entries.append(endToken, served: served, inText: false)
                             choice.logprobs = entries
                         }
@@ -105,10 +110,9 @@ struct CompletionsEndpoint: Sendable {
 
         return try await JSONResponse.whileGenerating { [plans] in
             var choices = plans.map { plan -> CompletionChoice in
-                let prompt = promptFor(plan.index)
-                var choice = CompletionChoice(index: plan.index, text: echo ? served.tokenizer.decode(prompt, skipSpecialTokens: false) : "")
+                var choice = CompletionChoice(index: plan.index, text: echo ? promptText(plan.index) : "")
                 if topLogprobs != nil {
-                    choice.logprobs = CompletionLogprobs(startOffset: echo ? 0 : characters(prompt))
+                    choice.logprobs = CompletionLogprobs(startOffset: echo ? 0 : characters(promptFor(plan.index)))
                 }
                 return choice
             }

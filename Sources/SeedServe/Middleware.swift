@@ -51,13 +51,15 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
+/// The paths `APIKeyMiddleware` serves without a key (a generic type cannot hold a stored static, and a
+/// computed one would build the set for every request).
+private let keylessPaths: Set<String> = ["/health", "/metrics", "/tokenizer_info", "/tokenize", "/detokenize"]
+
 /// With a key configured, every endpoint but the open ones needs `Authorization: Bearer KEY`. vLLM leaves
 /// the same ones open: health and metrics for probes, and the tokenizer, which lm-evaluation-harness's
 /// remote tokenizer calls.
 struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     let key: String
-
-    static var openPaths: Set<String> { ["/health", "/metrics", "/tokenizer_info", "/tokenize", "/detokenize"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if !Self.isOpen(request.uri.path) {
@@ -67,10 +69,10 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// Whether `path` is one of `openPaths`, compared as the router compares it: empty segments do not count,
-    /// so `//v1/models` is `/v1/models` to both (a prefix test on the raw path let it through without a key).
+    /// Whether `path` is one of `keylessPaths`, compared as the router compares it: empty segments do not
+    /// count, so `//v1/models` is `/v1/models` to both (a prefix test on the raw path let it through without a key).
     static func isOpen(_ path: String) -> Bool {
-        openPaths.contains("/" + path.split(separator: "/").joined(separator: "/"))
+        keylessPaths.contains("/" + path.split(separator: "/").joined(separator: "/"))
     }
 
     /// Compares in time that depends on the length only, so timing does not reveal how much of a key is right.
