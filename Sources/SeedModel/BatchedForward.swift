@@ -27,6 +27,8 @@ public final class BatchedForward {
     public let model: LlamaModel
     /// The most tokens (over all chunks) that one step can take.
     public let rowCapacity: Int
+    /// The matrices as decoding steps read them (see `DecodeWeights` for what the copy costs).
+    private let panels: DecodeWeights
     private let x: FloatBuffer, normed: FloatBuffer, qkv: FloatBuffer, attention: FloatBuffer
     private let gateUp: FloatBuffer, activated: FloatBuffer
     /// Next-token logits of the rows that were asked for, one vocabulary-sized row each, chunk by chunk.
@@ -38,6 +40,7 @@ public final class BatchedForward {
         self.model = model
         self.rowCapacity = max(1, rowCapacity)
         let rows = self.rowCapacity
+        panels = DecodeWeights(model: model)
         x = FloatBuffer(count: rows * c.dim, zeroed: false)
         normed = FloatBuffer(count: rows * c.dim, zeroed: false)
         qkv = FloatBuffer(count: rows * (c.heads + 2 * c.kvHeads) * c.headDim, zeroed: false)
@@ -92,7 +95,8 @@ public final class BatchedForward {
         let eps = Float(c.normEps)
         RMSNorm.forward(x: x.pointer, weight: model.pointer(block.attentionNorm), out: normed.pointer, rstd: nil, rows: n, dim: d, eps: eps,
                         pool: pool)
-        linear(normed.pointer, weight: block.qkv, qkv.pointer, rows: n, outputs: qkvDim, inputs: d)
+        let packed = panels.blocks[layer]
+        linear(normed.pointer, weight: block.qkv, packed.qkv, qkv.pointer, rows: n)
         for (chunk, start) in zip(chunks, starts) {
             let rows = qkv.pointer + start * qkvDim, count = chunk.tokens.count, position = chunk.cache.length
             model.rope.forward(rows, batch: 1, seqLen: count, heads: c.heads, stride: qkvDim, positionOffset: position, pool: .inline)
@@ -102,11 +106,11 @@ public final class BatchedForward {
             }
         }
         attend(layer: layer, chunks: chunks, starts: starts)
-        linear(attention.pointer, weight: block.output, x.pointer, rows: n, outputs: d, inputs: qDim, accumulate: true)
+        linear(attention.pointer, weight: block.output, packed.output, x.pointer, rows: n, accumulate: true)
         RMSNorm.forward(x: x.pointer, weight: model.pointer(block.mlpNorm), out: normed.pointer, rstd: nil, rows: n, dim: d, eps: eps, pool: pool)
-        linear(normed.pointer, weight: block.gateUp, gateUp.pointer, rows: n, outputs: 2 * c.hidden, inputs: d)
+        linear(normed.pointer, weight: block.gateUp, packed.gateUp, gateUp.pointer, rows: n)
         Activations.swiGLUForward(gateUp: gateUp.pointer, out: activated.pointer, rows: n, hidden: c.hidden, pool: pool)
-        linear(activated.pointer, weight: block.down, x.pointer, rows: n, outputs: d, inputs: c.hidden, accumulate: true)
+        linear(activated.pointer, weight: block.down, packed.down, x.pointer, rows: n, accumulate: true)
     }
 
     /// Attention of each chunk over its own cache. Single decoding tokens are spread over the pool one
@@ -152,18 +156,19 @@ public final class BatchedForward {
             RMSNorm.forward(x: x.pointer + source * c.dim, weight: model.pointer(model.layout.finalNorm), out: normed.pointer + i * c.dim,
                             rstd: nil, rows: 1, dim: c.dim, eps: Float(c.normEps), pool: pool)
         }
-        linear(normed.pointer, weight: model.layout.head, logits.pointer, rows: wanted.count, outputs: c.vocabSize, inputs: c.dim)
+        linear(normed.pointer, weight: model.layout.head, panels.head, logits.pointer, rows: wanted.count)
         return ranges
     }
 
-    /// `out (+)= input · Wᵀ`: the weight-streaming kernel for decoding-sized row counts, the packed GEMM above.
-    private func linear(_ input: UnsafePointer<Float>, weight: Int, _ out: UnsafeMutablePointer<Float>,
-                        rows: Int, outputs: Int, inputs: Int, accumulate: Bool = false) {
+    /// `out (+)= input · Wᵀ`: the decoding kernel on W's panels for decoding-sized row counts, the GEMM on the
+    /// model's own W (at `weight`) above.
+    private func linear(_ input: UnsafePointer<Float>, weight: Int, _ packed: WeightPanels, _ out: UnsafeMutablePointer<Float>,
+                        rows: Int, accumulate: Bool = false) {
         if rows <= DecodeMatmul.maximumRows {
-            DecodeMatmul.multiply(input, model.pointer(weight), out, rows: rows, outputs: outputs, inputs: inputs, accumulate: accumulate,
-                                  pool: pool)
+            DecodeMatmul.multiply(input, packed, out, rows: rows, accumulate: accumulate, pool: pool)
         } else {
-            Gemm.matmulTransposedB(input, model.pointer(weight), out, m: rows, n: outputs, k: inputs, accumulate: accumulate, pool: pool)
+            Gemm.matmulTransposedB(input, model.pointer(weight), out, m: rows, n: packed.outputs, k: packed.inputs,
+                                   accumulate: accumulate, pool: pool)
         }
     }
 }

@@ -29,7 +29,7 @@ final class BatchedForwardTests: XCTestCase {
             for i in 0..<m { for j in 0..<n { for p in 0..<k { expected[i * n + j] += Double(x[i * k + p]) * Double(w[j * k + p]) } } }
             for accumulate in [false, true] {
                 var y = [Float](repeating: accumulate ? 1 : .nan, count: m * n)
-                DecodeMatmul.multiply(x, w, &y, rows: m, outputs: n, inputs: k, accumulate: accumulate)
+                multiply(x, w, &y, rows: m, outputs: n, inputs: k, accumulate: accumulate)
                 for i in 0..<(m * n) {
                     let want = expected[i] + (accumulate ? 1 : 0)
                     XCTAssertEqual(Double(y[i]), want, accuracy: 1e-4 * Double(k).squareRoot() * (1 + abs(want)), "m=\(m) n=\(n) k=\(k) [\(i)]")
@@ -40,13 +40,21 @@ final class BatchedForwardTests: XCTestCase {
 
     func testDecodeMatmulGivesTheSameBitsWhateverTheNumberOfRows() {
         var random = SeededRandom(seed: 2)
-        // Odd and even row counts (the first four input rows go through the kernels together, the next in
-        // pairs, weight rows in threes), on one thread and on the pool, with one weight tile per thread's
-        // piece and with several (k = 2100).
-        for (n, k) in [(11, 70), (101, 700), (101, 2100)] {
-            for rows in [2, 3, 4, 5, 6, 8, 17] {
+        // Every mix of the 8-, 4-, 2- and 1-row kernels, on one thread and on the pool, with a partial
+        // last panel (101 outputs) and with whole panels only (64).
+        for (n, k) in [(11, 70), (101, 700), (64, 2100)] {
+            for rows in [2, 3, 4, 5, 6, 7, 8, 15, 17] {
                 assertSameBitsAlone(rows: rows, n: n, k: k, random: &random)
             }
+        }
+    }
+
+    /// `DecodeMatmul` on `w [n, k]`, packed into panels first.
+    func multiply(_ x: [Float], _ w: [Float], _ y: inout [Float], rows: Int, outputs n: Int, inputs k: Int, accumulate: Bool) {
+        var panels = [Float](repeating: .nan, count: WeightPanels.floatCount(outputs: n, inputs: k))
+        panels.withUnsafeMutableBufferPointer { DecodeMatmul.pack(w, outputs: n, inputs: k, into: $0.baseAddress!) }
+        panels.withUnsafeBufferPointer { p in
+            DecodeMatmul.multiply(x, WeightPanels(pointer: p.baseAddress!, outputs: n, inputs: k), &y, rows: rows, accumulate: accumulate)
         }
     }
 
@@ -54,10 +62,10 @@ final class BatchedForwardTests: XCTestCase {
         let x = (0..<(rows * k)).map { _ in Float(random.nextNormal()) }
         let w = (0..<(n * k)).map { _ in Float(random.nextNormal()) }
         var together = [Float](repeating: 0, count: rows * n)
-        DecodeMatmul.multiply(x, w, &together, rows: rows, outputs: n, inputs: k, accumulate: false)
+        multiply(x, w, &together, rows: rows, outputs: n, inputs: k, accumulate: false)
         for i in 0..<rows {
             var alone = [Float](repeating: 0, count: n)
-            DecodeMatmul.multiply(Array(x[(i * k)..<((i + 1) * k)]), w, &alone, rows: 1, outputs: n, inputs: k, accumulate: false)
+            multiply(Array(x[(i * k)..<((i + 1) * k)]), w, &alone, rows: 1, outputs: n, inputs: k, accumulate: false)
             XCTAssertEqual(alone, Array(together[(i * n)..<((i + 1) * n)]))
         }
     }
