@@ -70,8 +70,11 @@ public final class BatchedForward {
         for (chunk, start) in zip(chunks, starts) {
             for (i, t) in chunk.tokens.enumerated() { (x.pointer + (start + i) * c.dim).update(from: embedding + Int(t) * c.dim, count: c.dim) }
         }
-        for (layer, block) in model.layout.blocks.enumerated() {
-            forwardBlock(block, layer: layer, chunks: chunks, starts: starts, rows: total)
+        let places = zip(chunks, starts).map { ChunkPlace(start: $1, count: $0.tokens.count, position: $0.cache.length, cache: $0.cache.view) }
+        withExtendedLifetime(chunks) {
+            for (layer, block) in model.layout.blocks.enumerated() {
+                forwardBlock(block, layer: layer, places: places, rows: total)
+            }
         }
         for chunk in chunks { chunk.cache.advance(by: chunk.tokens.count) }
         return computeLogits(chunks: chunks, starts: starts)
@@ -88,7 +91,13 @@ public final class BatchedForward {
         for t in chunk.tokens where t < 0 || Int(t) >= vocabulary { throw InferenceError.tokenOutOfRange(t, vocabulary: vocabulary) }
     }
 
-    private func forwardBlock(_ block: ParameterLayout.Block, layer: Int, chunks: [SequenceChunk], starts: [Int], rows n: Int) {
+    /// Where a chunk's rows are in the step's buffers and where they go in its cache.
+    private struct ChunkPlace {
+        let start: Int, count: Int, position: Int
+        let cache: KVCacheView
+    }
+
+    private func forwardBlock(_ block: ParameterLayout.Block, layer: Int, places: [ChunkPlace], rows n: Int) {
         let c = model.config
         let d = c.dim, hd = c.headDim
         let qDim = c.heads * hd, kvDim = c.kvHeads * hd, qkvDim = qDim + 2 * kvDim
@@ -97,15 +106,15 @@ public final class BatchedForward {
                         pool: pool)
         let packed = panels.blocks[layer]
         linear(normed.pointer, weight: block.qkv, packed.qkv, qkv.pointer, rows: n)
-        for (chunk, start) in zip(chunks, starts) {
-            let rows = qkv.pointer + start * qkvDim, count = chunk.tokens.count, position = chunk.cache.length
-            model.rope.forward(rows, batch: 1, seqLen: count, heads: c.heads, stride: qkvDim, positionOffset: position, pool: .inline)
-            model.rope.forward(rows + qDim, batch: 1, seqLen: count, heads: c.kvHeads, stride: qkvDim, positionOffset: position, pool: .inline)
-            for i in 0..<count {
-                chunk.cache.store(layer: layer, position: position + i, key: rows + i * qkvDim + qDim, value: rows + i * qkvDim + qDim + kvDim)
+        for place in places {
+            let rows = qkv.pointer + place.start * qkvDim, position = place.position
+            model.rope.forward(rows, batch: 1, seqLen: place.count, heads: c.heads, stride: qkvDim, positionOffset: position, pool: .inline)
+            model.rope.forward(rows + qDim, batch: 1, seqLen: place.count, heads: c.kvHeads, stride: qkvDim, positionOffset: position, pool: .inline)
+            for i in 0..<place.count {
+                place.cache.store(layer: layer, position: position + i, key: rows + i * qkvDim + qDim, value: rows + i * qkvDim + qDim + kvDim)
             }
         }
-        attend(layer: layer, chunks: chunks, starts: starts)
+        attend(layer: layer, places: places)
         linear(attention.pointer, weight: block.output, packed.output, x.pointer, rows: n, accumulate: true)
         RMSNorm.forward(x: x.pointer, weight: model.pointer(block.mlpNorm), out: normed.pointer, rstd: nil, rows: n, dim: d, eps: eps, pool: pool)
         linear(normed.pointer, weight: block.gateUp, packed.gateUp, gateUp.pointer, rows: n)
@@ -115,25 +124,25 @@ public final class BatchedForward {
 
     /// Attention of each chunk over its own cache. Single decoding tokens are spread over the pool one
     /// sequence per task (each is too small to split by head); a prompt chunk splits itself by head.
-    private func attend(layer: Int, chunks: [SequenceChunk], starts: [Int]) {
+    private func attend(layer: Int, places: [ChunkPlace]) {
         let c = model.config
         let hd = c.headDim, qDim = c.heads * hd, kvDim = c.kvHeads * hd, qkvDim = qDim + 2 * kvDim
         let q = qkv.pointer, out = attention.pointer
         func run(_ index: Int, pool: ThreadPool) {
-            let chunk = chunks[index], start = starts[index], count = chunk.tokens.count
-            Attention.forward(q: q + start * qkvDim, keyTiles: chunk.cache.keys[layer].pointer, tilesPerHead: chunk.cache.tilesPerHead,
-                              v: chunk.cache.values[layer].pointer,
-                              out: out + start * qDim, lse: nil, batch: 1, queryLen: count, keyLen: chunk.cache.length + count,
-                              kvCapacity: chunk.cache.capacity, qHeads: c.heads, kvHeads: c.kvHeads, headDim: hd,
+            let place = places[index], start = place.start
+            Attention.forward(q: q + start * qkvDim, keyTiles: place.cache.keys[layer], tilesPerHead: place.cache.tilesPerHead,
+                              v: place.cache.values[layer],
+                              out: out + start * qDim, lse: nil, batch: 1, queryLen: place.count, keyLen: place.position + place.count,
+                              kvCapacity: place.cache.capacity, qHeads: c.heads, kvHeads: c.kvHeads, headDim: hd,
                               qStride: qkvDim, kvStride: kvDim, outStride: qDim, scale: 1 / Float(hd).squareRoot(), pool: pool)
         }
-        let single = chunks.indices.filter { chunks[$0].tokens.count == 1 }
+        let single = places.indices.filter { places[$0].count == 1 }
         if single.count > 1 {
             pool.parallelFor(single.count) { run(single[$0], pool: .inline) }
         } else if let only = single.first {
             run(only, pool: pool)
         }
-        for index in chunks.indices where chunks[index].tokens.count > 1 { run(index, pool: pool) }
+        for index in places.indices where places[index].count > 1 { run(index, pool: pool) }
     }
 
     /// The final norm and the LM head on the rows whose logits were asked for, gathered into consecutive rows.

@@ -14,6 +14,9 @@ public final class KVCache {
     let rowWidth: Int
     let headDim: Int
     let tilesPerHead: Int
+    /// Each layer's key tiles, then each layer's value rows: the memory of `keys` and `values` as plain
+    /// pointers, for `view`.
+    private let layerPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
 
     /// Room for `capacity` tokens (at most the model's context). Value rows are written before they are
     /// read, so their memory is not cleared; key tiles are, since attention reads whole tiles and masks the
@@ -27,6 +30,19 @@ public final class KVCache {
         keys = (0..<config.layers).map { _ in FloatBuffer(count: tileFloats, zeroed: true) }
         let valueFloats = self.capacity * rowWidth
         values = (0..<config.layers).map { _ in FloatBuffer(count: valueFloats, zeroed: false) }
+        layerPointers = .allocate(capacity: 2 * config.layers)
+        for layer in 0..<config.layers {
+            layerPointers[layer] = keys[layer].pointer
+            layerPointers[config.layers + layer] = values[layer].pointer
+        }
+    }
+
+    deinit { layerPointers.deallocate() }
+
+    /// The cache as plain values, valid while the cache lives.
+    var view: KVCacheView {
+        KVCacheView(keys: layerPointers, values: layerPointers + keys.count, capacity: capacity, rowWidth: rowWidth, headDim: headDim,
+                    tilesPerHead: tilesPerHead)
     }
 
     public func reset() { length = 0 }
@@ -56,11 +72,26 @@ public final class KVCache {
         length = count
     }
 
+}
+
+/// A `KVCache`'s memory and shape as plain values. A forward pass reads it per layer and per token; going
+/// through the cache object there retained and released it each time, and in the server each release
+/// was a contended atomic: 3.6 % of the process's samples with 8 streams of the demo model, about 18 µs
+/// of a 0.5 ms step.
+struct KVCacheView {
+    /// Per layer: key tiles, value rows.
+    let keys: UnsafePointer<UnsafeMutablePointer<Float>>
+    let values: UnsafePointer<UnsafeMutablePointer<Float>>
+    let capacity: Int
+    let rowWidth: Int
+    let headDim: Int
+    let tilesPerHead: Int
+
     /// Stores the key and value rows (`rowWidth` floats each, all kv heads) of the token at `position`.
     func store(layer: Int, position: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
-        (values[layer].pointer + position * rowWidth).update(from: value, count: rowWidth)
+        (values[layer] + position * rowWidth).update(from: value, count: rowWidth)
         let block = Attention.keyBlock
-        let column = keys[layer].pointer + (position / block) * headDim * block + position % block
+        let column = keys[layer] + (position / block) * headDim * block + position % block
         for head in 0..<(rowWidth / headDim) {
             let tile = column + head * tilesPerHead * headDim * block, source = key + head * headDim
             for d in 0..<headDim { tile[d * block] = source[d] }
