@@ -127,13 +127,13 @@ public enum ServeBenchmark {
     }
 
     /// `streams` concurrent streaming completions against a running server, each asking for `maxTokens`.
-    /// Rounds repeat until `minimumSeconds` have passed, so that a small model's runs of a few
-    /// milliseconds add up to a figure that one preemption does not move.
+    /// Rounds repeat until `minimumSeconds` have passed (one round at least), so that a small model's runs
+    /// of a few milliseconds add up to a figure that one preemption does not move.
     public static func server(baseURL: URL, model: String, streams: Int, prompt: String, maxTokens: Int,
                               minimumSeconds: Double = 1) async throws -> ServerFigures {
         var results: [StreamTiming] = []
         var wall = 0.0
-        while wall < minimumSeconds {
+        repeat {
             let started = ContinuousClock.now
             results += try await withThrowingTaskGroup(of: StreamTiming.self) { group in
                 for i in 0..<streams {
@@ -142,7 +142,7 @@ public enum ServeBenchmark {
                 return try await group.reduce(into: [StreamTiming]()) { $0.append($1) }
             }
             wall += (ContinuousClock.now - started).seconds
-        }
+        } while wall < minimumSeconds
         let ttfts = results.map(\.timeToFirstToken).sorted()
         let rates = results.map { Double(max(0, $0.tokens - 1)) / max(1e-9, $0.decodeSeconds) }
         let tokens = results.reduce(0) { $0 + $1.tokens }

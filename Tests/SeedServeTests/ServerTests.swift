@@ -336,4 +336,21 @@ final class ServerTests: XCTestCase {
             XCTAssertNil(info["chat_template"])
         }
     }
+
+    /// `seed bench serve`'s own client (a byte scanner over a blocking socket) counts what the server says it
+    /// sent: three greedy streams of the same prompt, each the length of the same request answered whole.
+    func testTheBenchmarkClientReadsEveryStreamToTheEnd() async throws {
+        try await withServer { client in
+            let port = try XCTUnwrap(client.port)
+            let whole = try Self.json(try await Self.post(client, "/v1/completions",
+                                                          ["model": "tiny", "prompt": "The quick brown fox", "max_tokens": 12, "temperature": 0]))
+            let usage = try XCTUnwrap(whole["usage"] as? [String: Any])
+            let answered = try XCTUnwrap(usage["completion_tokens"] as? Int)
+            let figures = try await ServeBenchmark.server(baseURL: try XCTUnwrap(URL(string: "http://127.0.0.1:\(port)/v1")), model: "tiny",
+                                                          streams: 3, prompt: "The quick brown fox", maxTokens: 12, minimumSeconds: 0)
+            XCTAssertEqual(figures.tokens, 3 * answered)
+            XCTAssertGreaterThan(figures.medianTimeToFirstToken, 0)
+            XCTAssertGreaterThan(figures.totalTokensPerSecond, 0)
+        }
+    }
 }
