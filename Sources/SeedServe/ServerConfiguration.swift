@@ -1,3 +1,5 @@
+import Foundation
+
 /// How `seed serve` listens and what it protects itself against.
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -22,12 +24,19 @@ public struct ServerConfiguration: Sendable {
     /// Nice value asked for on the engine's thread (Linux, with root or CAP_SYS_NICE; otherwise it keeps
     /// the process's). The engine's thread shares the cores with a dozen HTTP threads, and a fair share
     /// left its steps two to three times slower than alone: on the demo model, nice -5 took one stream
-    /// from 70-75 % of `seed generate`'s tokens/s to 86-94 %, and eight streams up by a tenth.
+    /// from 70-75 % of `seed generate`'s tokens/s to 86-94 %, and eight streams up by a tenth. Once the
+    /// decoding matmuls ran in panels, eight streams kept the engine's thread busy 96 % of the time while
+    /// the other core idled a third of it: what the HTTP threads took from the engine's core was the limit.
+    /// In turns, 8 streams gave 2.15–2.80× one stream at -5, 2.59–3.12× at -12 and 2.81–3.21× at -20,
+    /// with one stream as fast. With a single core the HTTP side would wait for whole answers, so it keeps -5.
     public var engineNice: Int32
+
+    /// The engine's nice value unless one is given: -20 where there is a second core for the HTTP side.
+    public static var defaultEngineNice: Int32 { ProcessInfo.processInfo.activeProcessorCount > 1 ? -20 : -5 }
 
     public init(host: String = "127.0.0.1", port: Int = 8080, apiKey: String? = nil, maxBodyBytes: Int = 8 << 20,
                 bodyTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxBatch: Int = 16, prefillChunk: Int = 128,
-                idlePrefillChunk: Int = 512, engineNice: Int32 = -5) {
+                idlePrefillChunk: Int = 512, engineNice: Int32 = ServerConfiguration.defaultEngineNice) {
         self.host = host
         self.port = port
         self.apiKey = apiKey

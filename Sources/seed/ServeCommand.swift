@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-batch"), help: "Sequences decoded together in one step.") var maxBatch = 16
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted.") var maxBodyBytes = 8 << 20
     @Option(name: .customLong("engine-nice"), help: "Nice value for the model's thread, so that the server's own HTTP threads do not slow it (below 0 needs root or CAP_SYS_NICE; Linux).")
-    var engineNice: Int32 = -5
+    var engineNice: Int32 = ServerConfiguration.defaultEngineNice
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
