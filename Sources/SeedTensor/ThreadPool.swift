@@ -84,11 +84,11 @@ public final class ThreadPool: @unchecked Sendable {
             var spins = 0
             while generation.load(ordering: .acquiring) == seen && spins < 200_000 {
                 spins += 1
-                // Now and then the spin gives the core to any thread that is ready to run there (with none,
-                // `sched_yield` returns at once): in the server, after each step that used the pool, the
-                // worker's spin held the core that the HTTP side was waiting for (3–4 % of the samples
-                // with 8 streams of the demo model).
-                if spins & 4095 == 0 { sched_yield() }
+                // Past the gaps between back-to-back kernels, the spin gives the core now and then to any
+                // thread that is ready to run there (with none, `sched_yield` returns at once): in the
+                // server, after each step that used the pool, the worker's spin held the core that the
+                // HTTP side was waiting for (3–4 % of the samples with 8 streams of the demo model).
+                if spins >= 1 << 16 && spins & 4095 == 0 { sched_yield() }
             }
             if generation.load(ordering: .acquiring) == seen {
                 wakeUp.lock()
