@@ -71,10 +71,9 @@ public final class BatchedForward {
             for (i, t) in chunk.tokens.enumerated() { (x.pointer + (start + i) * c.dim).update(from: embedding + Int(t) * c.dim, count: c.dim) }
         }
         let places = zip(chunks, starts).map { ChunkPlace(start: $1, count: $0.tokens.count, position: $0.cache.length, cache: $0.cache.view) }
-        withExtendedLifetime(chunks) {
-            for (layer, block) in model.layout.blocks.enumerated() {
-                forwardBlock(block, layer: layer, places: places, rows: total)
-            }
+        // The views stay valid: `chunks` holds the caches until the end of `run`.
+        for (layer, block) in model.layout.blocks.enumerated() {
+            forwardBlock(block, layer: layer, places: places, rows: total)
         }
         for chunk in chunks { chunk.cache.advance(by: chunk.tokens.count) }
         return computeLogits(chunks: chunks, starts: starts)

@@ -63,7 +63,7 @@ enum DecodeMatmul {
     /// Packs `w [n, k]` into `target`, which holds `WeightPanels.floatCount(outputs: n, inputs: k)` floats.
     static func pack(_ w: UnsafePointer<Float>, outputs n: Int, inputs k: Int, into target: UnsafeMutablePointer<Float>,
                      pool: ThreadPool = .shared) {
-        let panels = (n + panelWidth - 1) / panelWidth
+        let panels = WeightPanels(pointer: target, outputs: n, inputs: k).panelCount
         let pieces = max(1, min(panels, pool.threadCount * 4))
         pool.parallelFor(pieces) { piece in
             for panel in (panels * piece / pieces)..<(panels * (piece + 1) / pieces) {

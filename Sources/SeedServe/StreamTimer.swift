@@ -129,13 +129,13 @@ private struct SocketBytes {
     /// Appends the next chunk's bytes to `events`; false after the last (zero-size) chunk.
     mutating func readChunk(into events: inout EventBytes) throws -> Bool {
         let lineEnd = try position(of: Self.lineEnd)
+        guard lineEnd > start, Self.hexValue(bytes[start]) != nil else {
+            throw StreamTimer.Failure(description: "a chunk size line could not be read")
+        }
         var size = 0
         for byte in bytes[start..<lineEnd] {
             guard let digit = Self.hexValue(byte) else { break }
             size = size * 16 + digit
-        }
-        guard lineEnd > start, Self.hexValue(bytes[start]) != nil else {
-            throw StreamTimer.Failure(description: "a chunk size line could not be read")
         }
         start = lineEnd + 2
         while end - start < size + 2 { try receive() }
