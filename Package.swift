@@ -35,8 +35,10 @@ let package = Package(
     targets: [
         // A cache-prefetch hint, which Swift lacks: for the GEMM's output tiles and the vault's digest table.
         .target(name: "CSeedPrefetch"),
-        .target(name: "SeedTensor", dependencies: ["CSeedPrefetch"], swiftSettings: fastFlags),
-        .target(name: "SeedModel", dependencies: ["SeedTensor", "CSeedPrefetch"], swiftSettings: fastFlags),
+        // Half-float vector conversions, for KV caches kept in float16.
+        .target(name: "CSeedHalf"),
+        .target(name: "SeedTensor", dependencies: ["CSeedPrefetch", "CSeedHalf"], swiftSettings: fastFlags),
+        .target(name: "SeedModel", dependencies: ["SeedTensor", "CSeedPrefetch", "CSeedHalf"], swiftSettings: fastFlags),
         .target(name: "SeedTokenizer", swiftSettings: fastFlags),
         .target(name: "SeedTrain", dependencies: ["SeedModel", "SeedTensor", "SeedTokenizer", "Yams"], swiftSettings: fastFlags),
         // SSE2 byte runs for SeedPrivacy's scanner (Swift's SIMD types have no movemask).

@@ -129,8 +129,7 @@ public final class BatchedForward {
         let q = qkv.pointer, out = attention.pointer
         func run(_ index: Int, pool: ThreadPool) {
             let place = places[index], start = place.start
-            Attention.forward(q: q + start * qkvDim, keyTiles: place.cache.keys[layer], tilesPerHead: place.cache.tilesPerHead,
-                              v: place.cache.values[layer],
+            Attention.forward(q: q + start * qkvDim, cached: place.cache.cached(layer: layer), tilesPerHead: place.cache.tilesPerHead,
                               out: out + start * qDim, lse: nil, batch: 1, queryLen: place.count, keyLen: place.position + place.count,
                               kvCapacity: place.cache.capacity, qHeads: c.heads, kvHeads: c.kvHeads, headDim: hd,
                               qStride: qkvDim, kvStride: kvDim, outStride: qDim, scale: 1 / Float(hd).squareRoot(), pool: pool)

@@ -120,7 +120,10 @@ public struct Generator {
 
     /// Prompts go through in chunks of 512 tokens: the packed GEMM's cost of packing the weights is then
     /// spread over enough rows to vanish, where a small chunk would re-pack them every few tokens.
-    public init(model: LlamaModel) { session = InferenceSession(model: model, chunk: 512) }
+    /// `precision` is the KV cache's (see `KVCache`).
+    public init(model: LlamaModel, precision: KVCache.Precision = .float32) {
+        session = InferenceSession(model: model, chunk: 512, precision: precision)
+    }
 
     /// Generates up to `maxTokens` after `prompt`, stopping at any of `stopTokens`. Returns the new tokens.
     @discardableResult

@@ -23,6 +23,9 @@ public final class GenerationEngine: @unchecked Sendable {
     /// requests (lm-evaluation-harness's `echo` with log-probabilities, one token generated) are all
     /// prompt, and read that way from start to end.
     public let idlePrefillChunk: Int
+    /// The KV caches of generated answers; scored prompts keep float32, so that their log-probabilities
+    /// stay those of the full forward pass.
+    public let kvPrecision: KVCache.Precision
 
     /// Multiply-adds below which a step runs on the engine's thread alone. In a server the engine shares
     /// the cores with the HTTP side, and a small step split over two threads costs twice the CPU for a
@@ -55,11 +58,13 @@ public final class GenerationEngine: @unchecked Sendable {
     public private(set) var threadNice: Int32?
 
     /// `nice`, when given, is asked for on the engine's thread (see `ServerConfiguration.engineNice`).
-    public init(model: LlamaModel, maxBatch: Int = 16, prefillChunk: Int = 128, idlePrefillChunk: Int = 512, nice: Int32? = nil) {
+    public init(model: LlamaModel, maxBatch: Int = 16, prefillChunk: Int = 128, idlePrefillChunk: Int = 512, nice: Int32? = nil,
+                kvPrecision: KVCache.Precision = .float32) {
         self.model = model
         self.maxBatch = max(1, maxBatch)
         self.prefillChunk = max(1, prefillChunk)
         self.idlePrefillChunk = max(self.prefillChunk, idlePrefillChunk)
+        self.kvPrecision = kvPrecision
         forward = BatchedForward(model: model, rowCapacity: max(self.maxBatch + self.prefillChunk, self.idlePrefillChunk))
         let started = DispatchSemaphore(value: 0)
         // The thread holds the engine until `stop` ends its loop: an engine dropped right after `init`
@@ -167,7 +172,8 @@ public final class GenerationEngine: @unchecked Sendable {
                 let s = waiting.removeFirst()
                 // The cache is cut to the context anyway; bounding max_tokens first keeps the sum from overflowing.
                 let answer = min(s.request.maxTokens, model.config.context)
-                s.cache = KVCache(config: model.config, capacity: s.request.prompt.count + max(0, answer - 1))
+                s.cache = KVCache(config: model.config, capacity: s.request.prompt.count + max(0, answer - 1),
+                                  precision: s.request.scorePrompt ? .float32 : kvPrecision)
                 if let reader = promptReader(for: s) {
                     s.sharedReader = reader
                     reader.sharers.append(s)

@@ -12,7 +12,8 @@ public struct SeedServer: Sendable {
         self.served = served
         self.configuration = configuration
         engine = GenerationEngine(model: served.model, maxBatch: configuration.maxBatch, prefillChunk: configuration.prefillChunk,
-                                  idlePrefillChunk: configuration.idlePrefillChunk, nice: configuration.engineNice)
+                                  idlePrefillChunk: configuration.idlePrefillChunk, nice: configuration.engineNice,
+                                  kvPrecision: configuration.kvCache)
     }
 
     /// The Hummingbird application; `onRunning` gets the port it listens on (useful with port 0).

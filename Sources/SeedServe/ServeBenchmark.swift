@@ -30,14 +30,15 @@ public enum ServeBenchmark {
     /// `Generator`, the path of `seed generate`: greedy decoding of `decodeTokens` after a short prompt,
     /// and `promptRuns` reads of one prompt of `promptTokens` tokens into an empty cache, each timed after a
     /// warm-up. Five reads, as llama.cpp's figures in the training dossier were taken: one read of a 512-token
-    /// prompt lasts under a second, and on this VM single reads varied by a fifth.
-    public static func generate(model: LlamaModel, decodeTokens: Int, promptTokens: Int, promptRuns: Int = 5) throws -> GenerateFigures {
+    /// prompt lasts under a second, and on this VM single reads varied by a fifth. `precision` is the KV cache's.
+    public static func generate(model: LlamaModel, decodeTokens: Int, promptTokens: Int, promptRuns: Int = 5,
+                                precision: KVCache.Precision) throws -> GenerateFigures {
         let c = model.config
         var random = SeededRandom(seed: 1)
         let prompt = (0..<min(promptTokens, c.context - 1)).map { _ in Int32(random.nextIndex(below: c.vocabSize)) }
-        let decode = try decodeRate(model: model, decodeTokens: decodeTokens)
+        let decode = try decodeRate(model: model, decodeTokens: decodeTokens, precision: precision)
 
-        let session = InferenceSession(model: model, chunk: 512)
+        let session = InferenceSession(model: model, chunk: 512, precision: precision)
         try session.feed(Array(prompt.prefix(32)))
         var rates: [Double] = []
         for _ in 0..<max(1, promptRuns) {
@@ -54,11 +55,11 @@ public enum ServeBenchmark {
     /// Tokens/s of greedy decoding as `seed generate` runs it: `decodeTokens` after a short prompt. Runs of a
     /// small model last milliseconds, where one preemption moves the figure: they repeat for half a second at
     /// least and every one counts.
-    public static func decodeRate(model: LlamaModel, decodeTokens: Int) throws -> Double {
+    public static func decodeRate(model: LlamaModel, decodeTokens: Int, precision: KVCache.Precision) throws -> Double {
         let c = model.config
         var random = SeededRandom(seed: 1)
         let prompt = (0..<8).map { _ in Int32(random.nextIndex(below: c.vocabSize)) }
-        let generator = Generator(model: model)
+        let generator = Generator(model: model, precision: precision)
         let greedy = SamplingParameters(temperature: 0)
         let steps = min(decodeTokens, c.context - 9)
         _ = try generator.generate(prompt: prompt, maxTokens: 4, sampling: greedy)
@@ -78,12 +79,13 @@ public enum ServeBenchmark {
     /// One engine step of `rows` decoding sequences, each past a prompt of `position` tokens (attention's
     /// cost grows with it), on the threads the engine would give it: seconds per step, the median of
     /// `steps`. Against the one-row step this is what continuous batching can give at most.
-    public static func batchedStep(model: LlamaModel, rows: Int, steps: Int = 12, position: Int = 32) throws -> Double {
+    public static func batchedStep(model: LlamaModel, rows: Int, steps: Int = 12, position: Int = 32,
+                                   precision: KVCache.Precision) throws -> Double {
         let c = model.config
         let prefix = max(1, min(position, c.context - steps - 2))
         let forward = BatchedForward(model: model, rowCapacity: max(rows, prefix))
         var random = SeededRandom(seed: 2)
-        let caches = (0..<rows).map { _ in KVCache(config: c, capacity: prefix + steps + 2) }
+        let caches = (0..<rows).map { _ in KVCache(config: c, capacity: prefix + steps + 2, precision: precision) }
         for cache in caches {
             let prompt = (0..<prefix).map { _ in Int32(random.nextIndex(below: c.vocabSize)) }
             _ = try forward.run([SequenceChunk(cache: cache, tokens: prompt, logits: .none)])

@@ -1,4 +1,5 @@
 import Foundation
+import SeedModel
 
 /// How `seed serve` listens and what it protects itself against.
 public struct ServerConfiguration: Sendable {
@@ -31,12 +32,17 @@ public struct ServerConfiguration: Sendable {
     /// with one stream as fast. With a single core the HTTP side would wait for whole answers, so it keeps -5.
     public var engineNice: Int32
 
+    /// The KV caches of generated answers. Float16 halves the bytes that attention reads, which with eight
+    /// streams of the demo model were as many as the weights' (see `KVCache`); prompts scored for their
+    /// log-probabilities (`echo`, as lm-evaluation-harness asks) always keep float32.
+    public var kvCache: KVCache.Precision
+
     /// The engine's nice value unless one is given: -20 where there is a second core for the HTTP side.
     public static var defaultEngineNice: Int32 { ProcessInfo.processInfo.activeProcessorCount > 1 ? -20 : -5 }
 
     public init(host: String = "127.0.0.1", port: Int = 8080, apiKey: String? = nil, maxBodyBytes: Int = 8 << 20,
                 bodyTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxBatch: Int = 16, prefillChunk: Int = 128,
-                idlePrefillChunk: Int = 512, engineNice: Int32 = ServerConfiguration.defaultEngineNice) {
+                idlePrefillChunk: Int = 512, engineNice: Int32 = ServerConfiguration.defaultEngineNice, kvCache: KVCache.Precision = .float16) {
         self.host = host
         self.port = port
         self.apiKey = apiKey
@@ -47,5 +53,6 @@ public struct ServerConfiguration: Sendable {
         self.prefillChunk = prefillChunk
         self.idlePrefillChunk = idlePrefillChunk
         self.engineNice = engineNice
+        self.kvCache = kvCache
     }
 }

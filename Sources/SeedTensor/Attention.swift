@@ -31,39 +31,73 @@ public enum Attention {
                                pool: ThreadPool = .shared) {
         forward(q: q, v: v, out: out, lse: lse, batch: batch, queryLen: queryLen, keyLen: keyLen, kvCapacity: kvCapacity,
                 qHeads: qHeads, kvHeads: kvHeads, headDim: headDim, qStride: qStride, kvStride: kvStride, outStride: outStride,
-                scale: scale, pool: pool) { b, kvHead, start, keys, scratch in
+                scale: scale, pool: pool) { b, kvHead, start, keys, scratch -> UnsafePointer<Float> in
             transpose(k + (b * kvCapacity + start) * kvStride + kvHead * headDim, stride: kvStride, rows: keys, dim: headDim, into: scratch)
             return UnsafePointer(scratch)
         }
     }
 
-    /// `forward` with the keys already in tiles, as a KV cache keeps them so that decoding does not
-    /// transpose every key again for every new token: the tile of kv head h and keys 64·i..<64·(i + 1) of
-    /// batch item b starts at keyTiles[((b · kvHeads + h) · tilesPerHead + i) · headDim · 64], and holds
-    /// zeros (or any finite values) in the columns of keys not yet written. Same bits as `forward`.
-    public static func forward(q: UnsafePointer<Float>, keyTiles: UnsafePointer<Float>, tilesPerHead: Int, v: UnsafePointer<Float>,
+    /// Keys and values as a KV cache keeps them, in float32 or float16. Keys are in tiles: the tile of kv
+    /// head h and keys 64·i..<64·(i + 1) of batch item b starts at keyTiles[((b · kvHeads + h) · tilesPerHead
+    /// + i) · headDim · 64], and holds zeros (or any finite values) in the columns of keys not yet written.
+    /// Values are rows, as `forward` reads them.
+    public enum CachedKeysValues {
+        case float32(keyTiles: UnsafePointer<Float>, values: UnsafePointer<Float>)
+        case float16(keyTiles: UnsafePointer<Float16>, values: UnsafePointer<Float16>)
+    }
+
+    /// `forward` on a KV cache, so that decoding does not transpose every key again for every new token.
+    /// Same bits as `forward` on the same keys and values (float16 ones widened first: widening is exact).
+    public static func forward(q: UnsafePointer<Float>, cached: CachedKeysValues, tilesPerHead: Int,
                                out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
                                batch: Int, queryLen: Int, keyLen: Int, kvCapacity: Int,
                                qHeads: Int, kvHeads: Int, headDim: Int,
                                qStride: Int, kvStride: Int, outStride: Int, scale: Float,
                                pool: ThreadPool = .shared) {
-        forward(q: q, v: v, out: out, lse: lse, batch: batch, queryLen: queryLen, keyLen: keyLen, kvCapacity: kvCapacity,
-                qHeads: qHeads, kvHeads: kvHeads, headDim: headDim, qStride: qStride, kvStride: kvStride, outStride: outStride,
-                scale: scale, pool: pool) { b, kvHead, start, _, _ in
-            keyTiles + ((b * kvHeads + kvHead) * tilesPerHead + start / keyBlock) * headDim * keyBlock
+        @inline(__always)
+        func run<E: KVElement>(_ keyTiles: UnsafePointer<E>, _ values: UnsafePointer<E>, tilesPerHead: Int, kvCapacity: Int) {
+            forward(q: q, v: values, out: out, lse: lse, batch: batch, queryLen: queryLen, keyLen: keyLen, kvCapacity: kvCapacity,
+                    qHeads: qHeads, kvHeads: kvHeads, headDim: headDim, qStride: qStride, kvStride: kvStride, outStride: outStride,
+                    scale: scale, pool: pool) { b, kvHead, start, _, _ in
+                keyTiles + ((b * kvHeads + kvHead) * tilesPerHead + start / keyBlock) * headDim * keyBlock
+            }
+        }
+        switch cached {
+        case .float32(let keyTiles, let values):
+            run(keyTiles, values, tilesPerHead: tilesPerHead, kvCapacity: kvCapacity)
+        case .float16(let keyTiles, let values) where queryLen == 1:
+            // Decoding reads each key and value once, and waits on memory: widened as they load.
+            run(keyTiles, values, tilesPerHead: tilesPerHead, kvCapacity: kvCapacity)
+        case .float16(let keyTiles, let values):
+            // A prompt chunk meets each key and value once per query, and there the conversions (which
+            // take the FMA ports) cost as much as the scores: the keys and values it reads are widened once.
+            let tiles = (keyLen + keyBlock - 1) / keyBlock, tileFloats = headDim * keyBlock
+            let wideTiles = UnsafeMutablePointer<Float>.allocate(capacity: batch * kvHeads * tiles * tileFloats)
+            let wideValues = UnsafeMutablePointer<Float>.allocate(capacity: batch * keyLen * kvStride)
+            defer {
+                wideTiles.deallocate()
+                wideValues.deallocate()
+            }
+            for head in 0..<(batch * kvHeads) {
+                HalfConversion.widen(keyTiles + head * tilesPerHead * tileFloats, wideTiles + head * tiles * tileFloats, count: tiles * tileFloats)
+            }
+            for b in 0..<batch {
+                HalfConversion.widen(values + b * kvCapacity * kvStride, wideValues + b * keyLen * kvStride, count: keyLen * kvStride)
+            }
+            run(UnsafePointer(wideTiles), UnsafePointer(wideValues), tilesPerHead: tiles, kvCapacity: keyLen)
         }
     }
 
-    /// Where a tile of keys comes from: (batch item, kv head, first key, keys, scratch) → `[headDim × 64]`.
-    typealias KeyTileSource = (Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
-
+    /// The shared body: `keyTile(b, kvHead, start, keys, scratch)` gives the `[headDim × 64]` tile of keys
+    /// start..<start + keys of a batch item's kv head, in `scratch` or wherever the keys are kept.
     @inline(__always)
-    static func forward(q: UnsafePointer<Float>, v: UnsafePointer<Float>,
+    static func forward<E: KVElement>(q: UnsafePointer<Float>, v: UnsafePointer<E>,
                         out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
                         batch: Int, queryLen: Int, keyLen: Int, kvCapacity: Int,
                         qHeads: Int, kvHeads: Int, headDim: Int,
                         qStride: Int, kvStride: Int, outStride: Int, scale: Float,
-                        pool: ThreadPool, keyTile: KeyTileSource) {
+                        pool: ThreadPool,
+                        keyTile: (_ b: Int, _ kvHead: Int, _ start: Int, _ keys: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<E>) {
         if batch <= 0 || queryLen <= 0 || qHeads <= 0 { return }
         let dim = headDim, group = qHeads / kvHeads
         let qBlocks = (queryLen + queryBlock - 1) / queryBlock
@@ -259,7 +293,7 @@ public enum Attention {
     /// chunk alone), so that at least four FMA chains are in flight. The order depends only on `keys`, so a
     /// query gets the same bits in a full pass and in decoding.
     @inline(__always)
-    static func scoreRow(_ x: UnsafePointer<Float>, tile: UnsafePointer<Float>, dim: Int, keys: Int, scale: Float,
+    static func scoreRow<E: KVElement>(_ x: UnsafePointer<Float>, tile: UnsafePointer<E>, dim: Int, keys: Int, scale: Float,
                          into scores: UnsafeMutablePointer<Float>) {
         typealias V = SIMD16<Float>
         let chunks = (keys + 15) / 16
@@ -273,22 +307,22 @@ public enum Attention {
             while d + 2 <= dim {
                 let xe = V(repeating: x[d]), xo = V(repeating: x[d + 1])
                 let row = column + d * keyBlock
-                e0 = e0.addingProduct(xe, VectorMath.load(row))
-                e1 = e1.addingProduct(xe, VectorMath.load(row + 16))
-                e2 = e2.addingProduct(xe, VectorMath.load(row + 32))
-                e3 = e3.addingProduct(xe, VectorMath.load(row + 48))
-                o0 = o0.addingProduct(xo, VectorMath.load(row + keyBlock))
-                o1 = o1.addingProduct(xo, VectorMath.load(row + keyBlock + 16))
-                o2 = o2.addingProduct(xo, VectorMath.load(row + keyBlock + 32))
-                o3 = o3.addingProduct(xo, VectorMath.load(row + keyBlock + 48))
+                e0 = e0.addingProduct(xe, E.load16(row))
+                e1 = e1.addingProduct(xe, E.load16(row + 16))
+                e2 = e2.addingProduct(xe, E.load16(row + 32))
+                e3 = e3.addingProduct(xe, E.load16(row + 48))
+                o0 = o0.addingProduct(xo, E.load16(row + keyBlock))
+                o1 = o1.addingProduct(xo, E.load16(row + keyBlock + 16))
+                o2 = o2.addingProduct(xo, E.load16(row + keyBlock + 32))
+                o3 = o3.addingProduct(xo, E.load16(row + keyBlock + 48))
                 d += 2
             }
             if d < dim {
                 let xl = V(repeating: x[d]), row = column + d * keyBlock
-                e0 = e0.addingProduct(xl, VectorMath.load(row))
-                e1 = e1.addingProduct(xl, VectorMath.load(row + 16))
-                e2 = e2.addingProduct(xl, VectorMath.load(row + 32))
-                e3 = e3.addingProduct(xl, VectorMath.load(row + 48))
+                e0 = e0.addingProduct(xl, E.load16(row))
+                e1 = e1.addingProduct(xl, E.load16(row + 16))
+                e2 = e2.addingProduct(xl, E.load16(row + 32))
+                e3 = e3.addingProduct(xl, E.load16(row + 48))
             }
             VectorMath.store((e0 + o0) * scale, scores + c * 16)
             VectorMath.store((e1 + o1) * scale, scores + c * 16 + 16)
@@ -303,16 +337,16 @@ public enum Attention {
             while d + 2 <= dim {
                 let xe = V(repeating: x[d]), xo = V(repeating: x[d + 1])
                 let row = column + d * keyBlock
-                e0 = e0.addingProduct(xe, VectorMath.load(row))
-                e1 = e1.addingProduct(xe, VectorMath.load(row + 16))
-                o0 = o0.addingProduct(xo, VectorMath.load(row + keyBlock))
-                o1 = o1.addingProduct(xo, VectorMath.load(row + keyBlock + 16))
+                e0 = e0.addingProduct(xe, E.load16(row))
+                e1 = e1.addingProduct(xe, E.load16(row + 16))
+                o0 = o0.addingProduct(xo, E.load16(row + keyBlock))
+                o1 = o1.addingProduct(xo, E.load16(row + keyBlock + 16))
                 d += 2
             }
             if d < dim {
                 let xl = V(repeating: x[d]), row = column + d * keyBlock
-                e0 = e0.addingProduct(xl, VectorMath.load(row))
-                e1 = e1.addingProduct(xl, VectorMath.load(row + 16))
+                e0 = e0.addingProduct(xl, E.load16(row))
+                e1 = e1.addingProduct(xl, E.load16(row + 16))
             }
             VectorMath.store((e0 + o0) * scale, scores + c * 16)
             VectorMath.store((e1 + o1) * scale, scores + c * 16 + 16)
@@ -324,14 +358,14 @@ public enum Attention {
             var d = 0
             while d + 4 <= dim {
                 let row = column + d * keyBlock
-                a0 = a0.addingProduct(V(repeating: x[d]), VectorMath.load(row))
-                a1 = a1.addingProduct(V(repeating: x[d + 1]), VectorMath.load(row + keyBlock))
-                a2 = a2.addingProduct(V(repeating: x[d + 2]), VectorMath.load(row + 2 * keyBlock))
-                a3 = a3.addingProduct(V(repeating: x[d + 3]), VectorMath.load(row + 3 * keyBlock))
+                a0 = a0.addingProduct(V(repeating: x[d]), E.load16(row))
+                a1 = a1.addingProduct(V(repeating: x[d + 1]), E.load16(row + keyBlock))
+                a2 = a2.addingProduct(V(repeating: x[d + 2]), E.load16(row + 2 * keyBlock))
+                a3 = a3.addingProduct(V(repeating: x[d + 3]), E.load16(row + 3 * keyBlock))
                 d += 4
             }
             while d < dim {
-                a0 = a0.addingProduct(V(repeating: x[d]), VectorMath.load(column + d * keyBlock))
+                a0 = a0.addingProduct(V(repeating: x[d]), E.load16(column + d * keyBlock))
                 d += 1
             }
             VectorMath.store(((a0 + a1) + (a2 + a3)) * scale, scores + c * 16)
@@ -342,7 +376,7 @@ public enum Attention {
     /// independent partial sums in registers across all rows (one chain would wait on the FMA latency at
     /// every row) and touches `acc` once; the partials combine in a fixed order.
     @inline(__always)
-    static func accumulate(_ weights: UnsafePointer<Float>, weightStride ws: Int = 1, _ rows: UnsafePointer<Float>,
+    static func accumulate<E: KVElement>(_ weights: UnsafePointer<Float>, weightStride ws: Int = 1, _ rows: UnsafePointer<E>,
                            stride: Int, count: Int, dim: Int, into acc: UnsafeMutablePointer<Float>) {
         typealias V = SIMD16<Float>
         var d = 0
@@ -355,20 +389,20 @@ public enum Attention {
                 let r = rows + j * stride + d
                 let w = weights + j * ws
                 let w0 = V(repeating: w[0]), w1 = V(repeating: w[ws]), w2 = V(repeating: w[2 * ws]), w3 = V(repeating: w[3 * ws])
-                s0 = s0.addingProduct(w0, VectorMath.load(r))
-                t0 = t0.addingProduct(w0, VectorMath.load(r + 16))
-                s1 = s1.addingProduct(w1, VectorMath.load(r + stride))
-                t1 = t1.addingProduct(w1, VectorMath.load(r + stride + 16))
-                s2 = s2.addingProduct(w2, VectorMath.load(r + 2 * stride))
-                t2 = t2.addingProduct(w2, VectorMath.load(r + 2 * stride + 16))
-                s3 = s3.addingProduct(w3, VectorMath.load(r + 3 * stride))
-                t3 = t3.addingProduct(w3, VectorMath.load(r + 3 * stride + 16))
+                s0 = s0.addingProduct(w0, E.load16(r))
+                t0 = t0.addingProduct(w0, E.load16(r + 16))
+                s1 = s1.addingProduct(w1, E.load16(r + stride))
+                t1 = t1.addingProduct(w1, E.load16(r + stride + 16))
+                s2 = s2.addingProduct(w2, E.load16(r + 2 * stride))
+                t2 = t2.addingProduct(w2, E.load16(r + 2 * stride + 16))
+                s3 = s3.addingProduct(w3, E.load16(r + 3 * stride))
+                t3 = t3.addingProduct(w3, E.load16(r + 3 * stride + 16))
                 j += 4
             }
             while j < count {
                 let w0 = V(repeating: weights[j * ws]), r = rows + j * stride + d
-                s0 = s0.addingProduct(w0, VectorMath.load(r))
-                t0 = t0.addingProduct(w0, VectorMath.load(r + 16))
+                s0 = s0.addingProduct(w0, E.load16(r))
+                t0 = t0.addingProduct(w0, E.load16(r + 16))
                 j += 1
             }
             VectorMath.store(VectorMath.load(acc + d) + ((s0 + s1) + (s2 + s3)), acc + d)
@@ -381,14 +415,14 @@ public enum Attention {
             while j + 4 <= count {
                 let r = rows + j * stride + d
                 let w = weights + j * ws
-                s0 = s0.addingProduct(V(repeating: w[0]), VectorMath.load(r))
-                s1 = s1.addingProduct(V(repeating: w[ws]), VectorMath.load(r + stride))
-                s2 = s2.addingProduct(V(repeating: w[2 * ws]), VectorMath.load(r + 2 * stride))
-                s3 = s3.addingProduct(V(repeating: w[3 * ws]), VectorMath.load(r + 3 * stride))
+                s0 = s0.addingProduct(V(repeating: w[0]), E.load16(r))
+                s1 = s1.addingProduct(V(repeating: w[ws]), E.load16(r + stride))
+                s2 = s2.addingProduct(V(repeating: w[2 * ws]), E.load16(r + 2 * stride))
+                s3 = s3.addingProduct(V(repeating: w[3 * ws]), E.load16(r + 3 * stride))
                 j += 4
             }
             while j < count {
-                s0 = s0.addingProduct(V(repeating: weights[j * ws]), VectorMath.load(rows + j * stride + d))
+                s0 = s0.addingProduct(V(repeating: weights[j * ws]), E.load16(rows + j * stride + d))
                 j += 1
             }
             VectorMath.store(VectorMath.load(acc + d) + ((s0 + s1) + (s2 + s3)), acc + d)
@@ -396,7 +430,7 @@ public enum Attention {
         }
         while d < dim {
             var sum: Float = 0
-            for j in 0..<count { sum += weights[j * ws] * rows[j * stride + d] }
+            for j in 0..<count { sum += weights[j * ws] * rows[j * stride + d].asFloat }
             acc[d] += sum
             d += 1
         }

@@ -17,6 +17,8 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("prompt-tokens"), help: "Length of the prompt whose reading speed is measured.") var promptTokens = 512
     @Option(help: "Concurrent streams of the batched measurement.") var streams = 8
     @Flag(name: .customLong("generate-only"), help: "Measure `seed generate` only: no engine steps, no server.") var generateOnly = false
+    @Option(name: .customLong("kv-cache"), help: "Number type of the key/value caches, in generate, the engine steps and the server alike.")
+    var kvCache: KVCache.Precision = .float16
 
     func run() async throws {
         try await reportingErrorsAsync {
@@ -25,7 +27,7 @@ struct BenchServeCommand: AsyncParsableCommand {
             let served = try ServedModel.load(folder: folder, name: "bench")
             let c = served.model.config
             print("model: \(c.layers) layers, \(c.dim) wide, \(c.heads) heads, hidden \(c.hidden), vocab \(c.vocabSize), \(c.parameterCount) parameters, \(ProcessInfo.processInfo.activeProcessorCount) threads")
-            let g = try ServeBenchmark.generate(model: served.model, decodeTokens: decodeTokens, promptTokens: promptTokens)
+            let g = try ServeBenchmark.generate(model: served.model, decodeTokens: decodeTokens, promptTokens: promptTokens, precision: kvCache)
             print(String(format: "generate: decode %.1f tokens/s, %d-token prompt %.0f tokens/s (median of %d reads, %.0f–%.0f)",
                          g.decodeTokensPerSecond, g.promptTokens, g.promptTokensPerSecond, g.promptRuns.count,
                          g.promptRuns.min()!, g.promptRuns.max()!))
@@ -33,15 +35,15 @@ struct BenchServeCommand: AsyncParsableCommand {
                          g.bytesPerToken / 1e6, g.bandwidthBytesPerSecond / 1e9, g.bandwidthFraction * 100))
             if generateOnly { return }
 
-            let single = try ServeBenchmark.batchedStep(model: served.model, rows: 1)
+            let single = try ServeBenchmark.batchedStep(model: served.model, rows: 1, precision: kvCache)
             var steps = String(format: "engine step: 1 sequence %.2f ms", single * 1000)
             for rows in Set([2, 4, streams, 16, 32]).filter({ $0 > 1 }).sorted() {
-                let t = try ServeBenchmark.batchedStep(model: served.model, rows: rows)
+                let t = try ServeBenchmark.batchedStep(model: served.model, rows: rows, precision: kvCache)
                 steps += String(format: ", %d: %.2f ms (%.2f× the tokens/s)", rows, t * 1000, Double(rows) * single / t)
             }
             print(steps)
 
-            let server = SeedServer(served: served, configuration: ServerConfiguration(port: 0, maxBatch: max(16, streams)))
+            let server = SeedServer(served: served, configuration: ServerConfiguration(port: 0, maxBatch: max(16, streams), kvCache: kvCache))
             let (ports, portSink) = AsyncStream<Int>.makeStream()
             // Stopped gracefully at the end (open connections closed, then the listener), so that the
             // bench's output ends without the errors of a cancelled server.
@@ -58,11 +60,11 @@ struct BenchServeCommand: AsyncParsableCommand {
             // The same steps alone, at the middle of the answers' positions, to set the server's steps against.
             let middle = promptCount + answerTokens / 2
             var alone: [Int: Double] = [:]
-            for count in [1, streams] { alone[count] = try ServeBenchmark.batchedStep(model: served.model, rows: count, position: middle) }
+            for count in [1, streams] { alone[count] = try ServeBenchmark.batchedStep(model: served.model, rows: count, position: middle, precision: kvCache) }
             var one: ServeBenchmark.ServerFigures?
             for count in [1, streams] {
                 // This VM's speed drifts within a minute: the stream is also set against generate run just before.
-                let nearby = count == 1 ? try ServeBenchmark.decodeRate(model: served.model, decodeTokens: decodeTokens) : nil
+                let nearby = count == 1 ? try ServeBenchmark.decodeRate(model: served.model, decodeTokens: decodeTokens, precision: kvCache) : nil
                 let before = server.engine.statistics
                 let s = try await ServeBenchmark.server(baseURL: base, model: "bench", streams: count, prompt: prompt, maxTokens: answerTokens)
                 let engine = server.engine.statistics.since(before)

@@ -3,6 +3,8 @@ import Foundation
 import SeedModel
 import SeedTokenizer
 
+extension KVCache.Precision: ExpressibleByArgument {}
+
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
@@ -15,6 +17,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("top-k"), help: "Sample among the k most likely tokens only.") var topK: Int?
     @Option(name: .customLong("top-p"), help: "Sample among the most likely tokens that cover this probability.") var topP: Float?
     @Option(help: "Seed of the sampler: the same seed gives the same text.") var seed: UInt64 = 0
+    @Option(name: .customLong("kv-cache"), help: "Number type of the key/value cache: float16 (as `seed serve` answers) halves what attention reads; float32 keeps the full forward pass's logits.")
+    var kvCache: KVCache.Precision = .float16
 
     func validate() throws {
         guard maxTokens >= 0 else { throw ValidationError("--max-tokens must not be negative") }
@@ -33,7 +37,7 @@ struct GenerateCommand: ParsableCommand {
             out.write(Data(prompt.utf8))
             var stream = tokenizer.streamingDecoder()
             let promptTokens = tokenizer.encode(prompt)
-            let produced = try Generator(model: loaded).generate(
+            let produced = try Generator(model: loaded, precision: kvCache).generate(
                 prompt: promptTokens, maxTokens: maxTokens, sampling: sampling,
                 stopTokens: loaded.config.eosTokenId.map { [Int32($0)] } ?? []) { token in
                 out.write(Data(stream.append(token)))

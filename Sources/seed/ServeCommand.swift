@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SeedModel
 import SeedServe
 
 struct ServeCommand: AsyncParsableCommand {
@@ -17,6 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted.") var maxBodyBytes = 8 << 20
     @Option(name: .customLong("engine-nice"), help: "Nice value for the model's thread, so that the server's own HTTP threads do not slow it (below 0 needs root or CAP_SYS_NICE; Linux).")
     var engineNice: Int32 = ServerConfiguration.defaultEngineNice
+    @Option(name: .customLong("kv-cache"), help: "Number type of the generated answers' key/value caches: float16 halves what attention reads, float32 keeps the full forward pass's logits (scored prompts always keep float32).")
+    var kvCache: KVCache.Precision = .float16
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -36,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let served = try ServedModel.load(folder: URL(fileURLWithPath: model), name: modelName)
             let configuration = ServerConfiguration(host: host, port: port, apiKey: apiKey, maxBodyBytes: maxBodyBytes, maxBatch: maxBatch,
-                                                    engineNice: engineNice)
+                                                    engineNice: engineNice, kvCache: kvCache)
             let host = host
             let server = SeedServer(served: served, configuration: configuration)
             if let nice = server.engine.threadNice, nice != engineNice {

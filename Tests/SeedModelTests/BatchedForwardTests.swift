@@ -94,6 +94,51 @@ final class BatchedForwardTests: XCTestCase {
         XCTAssertThrowsError(try batch.run([SequenceChunk(cache: caches[0], tokens: [1], logits: .last)]), "the cache is full")
     }
 
+    /// With float16 caches, tokens decoded one at a time (next to another sequence) get the very bits of
+    /// the same tokens read as one prompt chunk, since both read the keys and values as stored; and the
+    /// logits stay near the full forward pass's, off by float16's rounding of the keys and values.
+    func testFloat16CachesDecodeAsPromptsReadAndNearTheFullPass() throws {
+        let model = try makeModel(seed: 40)
+        let tokens = randomTokens(14, seed: 41)
+        let pass = TrainingPass(model: model, batch: 1, seqLen: tokens.count)
+        pass.forward(tokens: tokens)
+        let batch = BatchedForward(model: model, rowCapacity: 16)
+        let whole = KVCache(config: config, capacity: tokens.count, precision: .float16)
+        _ = try batch.run([SequenceChunk(cache: whole, tokens: tokens, logits: .all)])
+        let prompted = Array(UnsafeBufferPointer(start: batch.logits.pointer, count: tokens.count * config.vocabSize))
+        let cache = KVCache(config: config, capacity: tokens.count, precision: .float16)
+        let other = KVCache(config: config, capacity: tokens.count, precision: .float16)
+        var decoded: [Float] = []
+        for (i, token) in tokens.enumerated() {
+            let ranges = try batch.run([SequenceChunk(cache: other, tokens: [tokens[(5 * i) % tokens.count]], logits: .last),
+                                        SequenceChunk(cache: cache, tokens: [token], logits: .last)])
+            decoded += Array(UnsafeBufferPointer(start: batch.logits.pointer + ranges[1].lowerBound * config.vocabSize, count: config.vocabSize))
+        }
+        XCTAssertEqual(decoded.map(\.bitPattern), prompted.map(\.bitPattern))
+        var largest: Float = 0
+        for (i, logit) in prompted.enumerated() { largest = max(largest, abs(logit - pass.logits[i]) / (1 + abs(pass.logits[i]))) }
+        XCTAssertLessThan(largest, 1e-2)
+        XCTAssertGreaterThan(largest, 1e-6, "float16 keys and values must round: the logits equal float32's")
+    }
+
+    /// A cache copies a prefix only from a cache of its own precision.
+    func testCopyingAPrefixKeepsEveryPositionInFloat16() throws {
+        let model = try makeModel(seed: 42)
+        let tokens = randomTokens(9, seed: 43)
+        let batch = BatchedForward(model: model, rowCapacity: 16)
+        let source = KVCache(config: config, capacity: 12, precision: .float16)
+        _ = try batch.run([SequenceChunk(cache: source, tokens: tokens, logits: .none)])
+        let copy = KVCache(config: config, capacity: 20, precision: .float16), read = KVCache(config: config, capacity: 10, precision: .float16)
+        copy.copyPrefix(of: source, count: tokens.count)
+        _ = try batch.run([SequenceChunk(cache: read, tokens: tokens, logits: .none)])
+        var logits: [[UInt32]] = []
+        for cache in [copy, read] {
+            let ranges = try batch.run([SequenceChunk(cache: cache, tokens: [5], logits: .last)])
+            logits.append(Array(UnsafeBufferPointer(start: batch.logits.pointer + ranges[0].lowerBound * config.vocabSize, count: config.vocabSize)).map(\.bitPattern))
+        }
+        XCTAssertEqual(logits[0], logits[1])
+    }
+
     /// A step on the calling thread alone gives the bits the pool gives: the engine picks either by the
     /// step's size, and a sequence's tokens must not depend on what else shares its steps.
     func testAStepGivesTheSameBitsOnOneThreadAsOnThePool() throws {

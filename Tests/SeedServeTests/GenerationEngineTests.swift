@@ -30,31 +30,34 @@ final class GenerationEngineTests: XCTestCase {
     }
 
     /// Sequences batched together (different prompt lengths, prompts longer than a prefill chunk) produce
-    /// what `Generator`, one sequence at a time, produces.
+    /// what `Generator`, one sequence at a time, produces, with either precision of the KV caches.
     func testBatchedSequencesGenerateWhatEachGeneratesAlone() async throws {
-        let engine = GenerationEngine(model: served.model, maxBatch: 3, prefillChunk: 5, idlePrefillChunk: 5)
-        defer { engine.stop() }
         let prompts = ["The quick brown", "Paris is", "A server answers requests; a model predicts tokens. Seed", "Ünïcödé", "fox"]
             .map { served.tokenizer.encode($0) }
-        let greedy = SamplingParameters(temperature: 0)
-        let results = try await withThrowingTaskGroup(of: (Int, [Int32]).self) { group in
-            for (i, prompt) in prompts.enumerated() {
-                let stream = engine.submit(GenerationRequest(prompt: prompt, maxTokens: 12, sampling: greedy))
-                group.addTask { (i, try await self.collect(stream).tokens) }
+        let sampled = SamplingParameters(temperature: 0.9, seed: 5)
+        for precision in KVCache.Precision.allCases {
+            let engine = GenerationEngine(model: served.model, maxBatch: 3, prefillChunk: 5, idlePrefillChunk: 5, kvPrecision: precision)
+            defer { engine.stop() }
+            let results = try await withThrowingTaskGroup(of: (Int, [Int32]).self) { group in
+                for (i, prompt) in prompts.enumerated() {
+                    let stream = engine.submit(GenerationRequest(prompt: prompt, maxTokens: 12, sampling: sampled))
+                    group.addTask { (i, try await self.collect(stream).tokens) }
+                }
+                var results = [[Int32]](repeating: [], count: prompts.count)
+                for try await (i, tokens) in group { results[i] = tokens }
+                return results
             }
-            var results = [[Int32]](repeating: [], count: prompts.count)
-            for try await (i, tokens) in group { results[i] = tokens }
-            return results
-        }
-        for (prompt, tokens) in zip(prompts, results) {
-            let alone = try Generator(model: served.model).generate(prompt: prompt, maxTokens: 12, sampling: greedy)
-            XCTAssertEqual(tokens, alone)
+            for (prompt, tokens) in zip(prompts, results) {
+                let alone = try Generator(model: served.model, precision: precision).generate(prompt: prompt, maxTokens: 12, sampling: sampled)
+                XCTAssertEqual(tokens, alone, "\(precision)")
+            }
         }
     }
 
     /// Echoed prompt log-probabilities equal those computed token by token with an inference session.
+    /// An engine whose answers use float16 caches still scores prompts in float32.
     func testPromptScoresMatchTheModelsOwnLogProbabilities() async throws {
-        let engine = GenerationEngine(model: served.model, maxBatch: 4, prefillChunk: 4, idlePrefillChunk: 4)
+        let engine = GenerationEngine(model: served.model, maxBatch: 4, prefillChunk: 4, idlePrefillChunk: 4, kvPrecision: .float16)
         defer { engine.stop() }
         let prompt = served.tokenizer.encode("Paris is the capital of France.")
         let result = try await collect(engine.submit(GenerationRequest(prompt: prompt, maxTokens: 1, sampling: SamplingParameters(temperature: 0),
@@ -66,7 +69,7 @@ final class GenerationEngineTests: XCTestCase {
         for position in 1..<prompt.count {
             let logits = Array(try session.feed([prompt[position - 1]]))
             let expected = logits.withUnsafeBufferPointer { LogProbabilities($0).of(prompt[position]) }
-            XCTAssertEqual(result.prompt[position].logprob!, expected, accuracy: 1e-4)
+            XCTAssertEqual(result.prompt[position].logprob!, expected)
             XCTAssertEqual(result.prompt[position].top.count, 2)
             XCTAssertGreaterThanOrEqual(result.prompt[position].top[0].logprob, result.prompt[position].logprob!)
         }

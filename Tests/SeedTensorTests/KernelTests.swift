@@ -402,7 +402,7 @@ final class KernelTests: XCTestCase {
                 }
             }
             let keyTiles = refBuffer(tiles), fromTiles = FloatBuffer(count: batch * queryLen * outStride)
-            Attention.forward(q: decodeQ.pointer, keyTiles: keyTiles.pointer, tilesPerHead: tilesPerHead, v: v.pointer,
+            Attention.forward(q: decodeQ.pointer, cached: .float32(keyTiles: keyTiles.pointer, values: v.pointer), tilesPerHead: tilesPerHead,
                               out: fromTiles.pointer, lse: nil, batch: batch, queryLen: queryLen, keyLen: keyLen, kvCapacity: capacity,
                               qHeads: qHeads, kvHeads: kvHeads, headDim: dim, qStride: qStride, kvStride: kvStride,
                               outStride: outStride, scale: scale)
@@ -415,6 +415,51 @@ final class KernelTests: XCTestCase {
             refAssertClose(decoded.array, ref.out, tolerance: 1e-4, "decode vs reference")
             refAssertClose(lse.array, ref.lse, tolerance: 1e-5, "decode lse")
         }
+    }
+
+    /// Keys and values kept in float16 give the very bits of float32 attention on the same values widened
+    /// (widening is exact, and the operations and their order are the same): the head dims take the 16-
+    /// and 32-wide paths and the scalar tail, the key counts whole and partial tiles.
+    func testAttentionOnAFloat16CacheEqualsFloat32OnTheSameValues() {
+        var rng = RefRandom(seed: 21)
+        for (keyLen, qHeads, kvHeads, dim, queryLen) in [(37, 4, 1, 16, 1), (130, 3, 1, 64, 3), (70, 4, 4, 32, 1), (5, 2, 2, 6, 2)] {
+            let capacity = keyLen + 9, qStride = qHeads * dim + 3, kvStride = kvHeads * dim + 1, outStride = qHeads * dim
+            let block = Attention.keyBlock, tilesPerHead = (capacity + block - 1) / block
+            let halfTiles = rng.floats(kvHeads * tilesPerHead * dim * block).map { Float16($0) }
+            let halfValues = rng.floats(capacity * kvStride).map { Float16($0) }
+            let q = refBuffer(rng.floats(queryLen * qStride))
+            let wideTiles = refBuffer(halfTiles.map { Float($0) }), wideValues = refBuffer(halfValues.map { Float($0) })
+            func attend(_ cached: Attention.CachedKeysValues) -> [Float] {
+                let out = FloatBuffer(count: queryLen * outStride)
+                Attention.forward(q: q.pointer, cached: cached, tilesPerHead: tilesPerHead, out: out.pointer, lse: nil, batch: 1,
+                                  queryLen: queryLen, keyLen: keyLen, kvCapacity: capacity, qHeads: qHeads, kvHeads: kvHeads,
+                                  headDim: dim, qStride: qStride, kvStride: kvStride, outStride: outStride, scale: 1 / Float(dim).squareRoot())
+                return out.array
+            }
+            let wide = attend(.float32(keyTiles: wideTiles.pointer, values: wideValues.pointer))
+            let narrow = halfTiles.withUnsafeBufferPointer { tiles in
+                halfValues.withUnsafeBufferPointer { values in attend(.float16(keyTiles: tiles.baseAddress!, values: values.baseAddress!)) }
+            }
+            XCTAssertEqual(refBits(narrow), refBits(wide), "T=\(keyLen) n=\(queryLen) dim=\(dim)")
+        }
+    }
+
+    /// Floats go to float16 rounded to nearest, the vector part as the scalar tail, and values past the
+    /// float16 range become ±65504, not infinities.
+    func testHalfConversionRoundsToNearestAndClamps() {
+        var rng = RefRandom(seed: 22)
+        var source = rng.floats(37).map { $0 * 3 }
+        source[2] = 1e6; source[5] = -70000; source[20] = 65504; source[33] = 1e9; source[36] = -1e-9
+        var target = [Float16](repeating: 0, count: source.count)
+        source.withUnsafeBufferPointer { s in
+            target.withUnsafeMutableBufferPointer { HalfConversion.store(s.baseAddress!, $0.baseAddress!, count: s.count) }
+        }
+        for (x, h) in zip(source, target) {
+            XCTAssertEqual(h.bitPattern, Float16(min(max(x, -65504), 65504)).bitPattern, "\(x)")
+            XCTAssertTrue(h.isFinite)
+        }
+        XCTAssertEqual(target[2], 65504)
+        XCTAssertEqual(target[5], -65504)
     }
 
     func testAttentionIsDeterministic() {
