@@ -8,7 +8,8 @@ import SeedTensor
 /// of that prompt, and runs them through the model in one `BatchedForward` pass: the weights are read once
 /// per step however many sequences are active, and a long prompt advances a chunk at a time between
 /// decoding steps instead of stalling the streams. Requests arrive from any task through `submit` and get
-/// their tokens back through an `AsyncThrowingStream`; dropping the stream (a client that went away)
+/// their tokens back through an `AsyncThrowingStream`, a step's tokens at a time from `EventDelivery`'s
+/// thread; dropping the stream (a client that went away)
 /// removes the sequence at the next step. The compute runs on the shared `ThreadPool`, never on the
 /// server's event loops.
 public final class GenerationEngine: @unchecked Sendable {
@@ -42,6 +43,7 @@ public final class GenerationEngine: @unchecked Sendable {
     }
 
     private let forward: BatchedForward
+    private let delivery = EventDelivery()
     private let condition = NSCondition()
     // Shared with submitting threads, under `condition`.
     private var incoming: [Sequence] = []
@@ -153,7 +155,8 @@ public final class GenerationEngine: @unchecked Sendable {
             while incoming.isEmpty && active.isEmpty && waiting.isEmpty && cancelled.isEmpty && !stopping { condition.wait() }
             if stopping {
                 condition.unlock()
-                for s in active + waiting + incoming { s.continuation.finish(throwing: APIError.internal("the server is shutting down")) }
+                for s in active + waiting + incoming { delivery.finish(s.continuation, throwing: APIError.internal("the server is shutting down")) }
+                delivery.close()
                 return
             }
             waiting += incoming
@@ -191,6 +194,7 @@ public final class GenerationEngine: @unchecked Sendable {
                 if rows.decoding + rows.prompt > 0 { finished = StepRecord(rows: rows, seconds: (ContinuousClock.now - started).seconds) }
             }
             publishCounts(adding: finished)
+            delivery.send()
         }
     }
 
@@ -281,7 +285,7 @@ public final class GenerationEngine: @unchecked Sendable {
                 s.prefilled = read.upperBound
                 if s.request.scorePrompt { score(s, positions: read, rows: range, row) }
                 if s.prefilled == s.request.prompt.count {
-                    if s.request.scorePrompt { s.continuation.yield(.prompt(s.scoredPrompt)) }
+                    if s.request.scorePrompt { delivery.yield(s.continuation, .prompt(s.scoredPrompt)) }
                     let last = row(range.upperBound - 1)
                     advance(s, logits: last)
                     startSharers(of: s, logits: last)
@@ -357,10 +361,10 @@ public final class GenerationEngine: @unchecked Sendable {
             scored.top = distribution.top(k).map { TokenLogprob(token: $0.token, logprob: $0.logprob) }
         }
         if s.request.stopTokens.contains(token) {
-            s.continuation.yield(.endToken(scored))
+            delivery.yield(s.continuation, .endToken(scored))
             return finish(s, .stop)
         }
-        s.continuation.yield(.token(scored))
+        delivery.yield(s.continuation, .token(scored))
         s.generated += 1
         if s.generated >= s.request.maxTokens { return finish(s, .length) }
         s.pendingToken = token
@@ -368,13 +372,13 @@ public final class GenerationEngine: @unchecked Sendable {
 
     private func finish(_ s: Sequence, _ reason: FinishReason) {
         s.finished = true
-        s.continuation.yield(.finished(reason))
-        s.continuation.finish()
+        delivery.yield(s.continuation, .finished(reason))
+        delivery.finish(s.continuation)
     }
 
     private func fail(_ s: Sequence, _ error: Error) {
         s.finished = true
-        s.continuation.finish(throwing: APIError.internal("generation failed: \(error)"))
+        delivery.finish(s.continuation, throwing: APIError.internal("generation failed: \(error)"))
     }
 }
 
