@@ -180,6 +180,9 @@ public final class GenerationEngine: @unchecked Sendable {
                 if let reader = promptReader(for: s) {
                     s.sharedReader = reader
                     reader.sharers.append(s)
+                } else if let (source, count) = sharedPrefix(for: s) {
+                    s.cache?.copyPrefix(of: source, count: count)
+                    s.prefilled = count
                 }
                 active.append(s)
             }
@@ -307,6 +310,26 @@ public final class GenerationEngine: @unchecked Sendable {
             r.sharedReader == nil && !r.finished && !r.request.scorePrompt && r.prefilled < r.request.prompt.count
                 && r.request.prompt == s.request.prompt
         }
+    }
+
+    /// The longest start of `s`'s prompt that an active sequence has already read into its cache, short of
+    /// the prompt's last token (whose logits `s` needs): `s` copies those positions' keys and values instead
+    /// of reading them. Identical requests a moment apart (eight clients that start together reach the
+    /// engine over a millisecond or two) and chats that share a system prompt then read only what differs.
+    /// The copied positions carry the reader's bits, which are those `s` would compute itself when both
+    /// read those positions in steps of the same kind (up to 128 rows, the decoding kernel; the GEMM above).
+    private func sharedPrefix(for s: Sequence) -> (source: KVCache, count: Int)? {
+        guard !s.request.scorePrompt else { return nil }
+        let prompt = s.request.prompt
+        var best: (source: KVCache, count: Int)?
+        for r in active where !r.finished && !r.request.scorePrompt && r.sharedReader == nil {
+            guard let cache = r.cache else { continue }
+            let limit = min(r.prefilled, prompt.count - 1)
+            var n = 0
+            while n < limit && r.request.prompt[n] == prompt[n] { n += 1 }
+            if n > (best?.count ?? 0) { best = (cache, n) }
+        }
+        return best
     }
 
     /// The sequences that waited for `reader`'s prompt take its cache and its last position's logits, so

@@ -178,8 +178,10 @@ final class GenerationEngineTests: XCTestCase {
     }
 
     /// The tokens of `request` run alone on an engine that reads prompts `chunk` tokens a step.
-    private func alone(_ request: GenerationRequest, chunk: Int) async throws -> [Int32] {
-        let engine = GenerationEngine(model: served.model, maxBatch: 1, prefillChunk: chunk, idlePrefillChunk: chunk)
+    private func alone(_ request: GenerationRequest, chunk: Int, model: LlamaModel? = nil, precision: KVCache.Precision = .float32)
+        async throws -> [Int32] {
+        let engine = GenerationEngine(model: model ?? served.model, maxBatch: 1, prefillChunk: chunk, idlePrefillChunk: chunk,
+                                      kvPrecision: precision)
         defer { engine.stop() }
         return try await collect(engine.submit(request)).tokens
     }
@@ -209,6 +211,32 @@ final class GenerationEngineTests: XCTestCase {
         while engine.statistics.decodingRows < decoded && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         XCTAssertEqual(engine.statistics.decodingRows, decoded)
         XCTAssertEqual(engine.statistics.promptRows, prompt.count, "the prompt was read once for four sequences")
+    }
+
+    /// A sequence whose prompt starts like one that an active sequence has read copies those positions and
+    /// reads only the rest: the same request a moment later reads its last token again (whose logits it
+    /// needs), a longer one only what it adds; each answer is the one it gets alone.
+    func testAPromptThatAnActiveSequenceHasReadIsCopied() async throws {
+        let longFolder = try TinyModel.bpeFolder(context: 1024)
+        defer { try? FileManager.default.removeItem(at: longFolder) }
+        let long = try ServedModel.load(folder: longFolder)
+        let engine = GenerationEngine(model: long.model, maxBatch: 4, prefillChunk: 4, idlePrefillChunk: 4, kvPrecision: .float16)
+        defer { engine.stop() }
+        let prompt = long.tokenizer.encode("A server answers requests one token at a time, reads prompts in pieces, and shares them.")
+        // Hundreds of tokens of a tiny model: still decoding while the others come and go.
+        var first = engine.submit(GenerationRequest(prompt: prompt, maxTokens: 900, sampling: SamplingParameters(temperature: 0)))
+            .makeAsyncIterator()
+        _ = try await first.next()
+        let again = GenerationRequest(prompt: prompt, maxTokens: 6, sampling: SamplingParameters(temperature: 1, seed: 3))
+        let extended = GenerationRequest(prompt: prompt + long.tokenizer.encode(" Then it answers."), maxTokens: 6,
+                                         sampling: SamplingParameters(temperature: 0))
+        let answers = [try await collect(engine.submit(again)).tokens, try await collect(engine.submit(extended)).tokens]
+        XCTAssertEqual(engine.load.active, 1, "the first sequence must still be decoding")
+        XCTAssertEqual(engine.statistics.promptRows, prompt.count + 1 + (extended.prompt.count - prompt.count))
+        for (request, tokens) in zip([again, extended], answers) {
+            let expected = try await alone(request, chunk: 4, model: long.model, precision: .float16)
+            XCTAssertEqual(tokens, expected)
+        }
     }
 
     /// A sequence waiting for another's reading of its prompt reads it itself if that one goes away. Where
