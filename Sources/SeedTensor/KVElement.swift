@@ -23,6 +23,7 @@ extension Float16: KVElement {
     public var asFloat: Float { Float(self) }
 }
 
+/// Runs of values to and from float16, sixteen at a time (`seed_half.h`), for KV caches kept in float16.
 public enum HalfConversion {
     /// The largest finite float16.
     public static let largest: Float = 65504
