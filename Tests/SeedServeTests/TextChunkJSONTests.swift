@@ -43,4 +43,17 @@ final class TextChunkJSONTests: XCTestCase {
         TextChunkJSON.appendString("a\"b\\c\nd\u{01}e/é🙂\u{7F}", to: &bytes)
         XCTAssertEqual(String(decoding: bytes, as: UTF8.self), "\"a\\\"b\\\\c\\nd\\u0001e/é🙂\u{7F}\"")
     }
+
+    /// Response ids are the prefix and 24 lowercase hex digits, different each time. Among 2,000, hundreds
+    /// have a leading zero in one of their halves, which the length check would catch if it were dropped.
+    func testResponseIdsAreThePrefixAnd24HexDigits() {
+        let ids = (0..<2000).map { _ in ResponseJSON.newId("cmpl") }
+        XCTAssertEqual(Set(ids).count, ids.count)
+        for id in ids {
+            XCTAssertTrue(id.hasPrefix("cmpl-"), id)
+            let digits = id.dropFirst(5)
+            XCTAssertEqual(digits.count, 24, id)
+            XCTAssertTrue(digits.allSatisfy { "0123456789abcdef".contains($0) }, id)
+        }
+    }
 }
