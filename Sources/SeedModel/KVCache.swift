@@ -128,9 +128,7 @@ struct KVCacheView {
             storeKey(key, into: keys[layer].assumingMemoryBound(to: Float.self), position: position) { $0 }
         case .float16:
             HalfConversion.store(value, values[layer].assumingMemoryBound(to: Float16.self) + position * rowWidth, count: rowWidth)
-            storeKey(key, into: keys[layer].assumingMemoryBound(to: Float16.self), position: position) {
-                Float16(min(max($0, -HalfConversion.largest), HalfConversion.largest))
-            }
+            storeKey(key, into: keys[layer].assumingMemoryBound(to: Float16.self), position: position, HalfConversion.half)
         }
     }
 

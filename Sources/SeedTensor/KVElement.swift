@@ -28,6 +28,11 @@ public enum HalfConversion {
     /// The largest finite float16.
     public static let largest: Float = 65504
 
+    /// `x` as the nearest float16, ±65504 beyond its range (the scalar twin of `seed_store_halves`). Inlinable:
+    /// a cache stores each key one element at a time.
+    @inlinable @inline(__always)
+    public static func half(_ x: Float) -> Float16 { Float16(min(max(x, -largest), largest)) }
+
     /// Writes `count` floats from `source` to `target` as float16, rounded to nearest. Values beyond the
     /// float16 range are clamped to ±65504 instead of becoming infinities, which would turn a whole
     /// attention row into NaN.
@@ -39,7 +44,7 @@ public enum HalfConversion {
             i += 16
         }
         while i < count {
-            target[i] = Float16(min(max(source[i], -largest), largest))
+            target[i] = half(source[i])
             i += 1
         }
     }
